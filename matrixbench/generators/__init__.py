@@ -1,0 +1,1 @@
+"""Problem generators shared by tasks; each module registers its generators on import."""

@@ -1,0 +1,226 @@
+"""The registry: tasks, methods and generators register themselves here.
+
+The engine never imports a task by name. :func:`matrixbench.discovery.load_plugins`
+imports every package under ``implementations/`` (and any extra plugin module), and
+their import-time decorators fill the three tables below.
+
+A task folder typically looks like::
+
+    # implementations/sqrtm/task.py
+    TASK = register_task(Task(name="sqrtm", metrics=(...), make_inputs=..., score=...))
+
+    # implementations/sqrtm/newton_schulz.py
+    @method("sqrtm", kind="optimized", backend="torch", devices=("cpu", "cuda"),
+            params={"iters": Param(int, 10, min=1)}, flops=ns_flops)
+    def newton_schulz(A, inverse=False, iters=10): ...
+
+Method functions are called as ``fn(**inputs, **params)``: ``inputs`` come from the
+task's ``make_inputs`` (arrays already cast to the cell's backend, dtype and device),
+``params`` from the suite. A method returns an array/tensor, or a tuple/dict of them, or
+:class:`WithInfo` to attach extra numbers (iterations used) that become metrics.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Mapping
+
+import numpy as np
+
+from .params import Param
+
+Direction = Literal["lower", "higher"]
+Kind = Literal["reference", "optimized", "baseline"]
+KINDS: tuple[str, ...] = ("reference", "optimized", "baseline")
+BACKENDS: tuple[str, ...] = ("numpy", "torch")
+DTYPES: tuple[str, ...] = ("float16", "bfloat16", "float32", "float64")
+DEVICES: tuple[str, ...] = ("cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One accuracy metric of a task: its direction and unit."""
+
+    name: str
+    direction: Direction = "lower"
+    unit: str = ""
+    doc: str = ""
+
+
+@dataclass
+class Task:
+    """The contract of one computational problem.
+
+    ``make_inputs(matrix, **task_params)`` turns a generated float64 matrix into the
+    method inputs (a dict of float64 numpy arrays and plain scalars).
+    ``score(output, reference, inputs)`` returns ``{metric: value}`` where ``output``
+    and ``reference`` are float64 numpy structures and ``inputs`` the float64 inputs.
+    """
+
+    name: str
+    description: str
+    metrics: tuple[Metric, ...]
+    make_inputs: Callable[..., dict[str, Any]]
+    score: Callable[[Any, Any, Mapping[str, Any]], dict[str, float]]
+    reference: str = "reference"
+    params: Mapping[str, Param] = field(default_factory=dict)
+
+    def metric(self, name: str) -> Metric | None:
+        return next((m for m in self.metrics if m.name == name), None)
+
+
+@dataclass
+class Method:
+    """One implementation of a task."""
+
+    name: str
+    task: str
+    kind: Kind
+    backend: str
+    fn: Callable[..., Any]
+    devices: tuple[str, ...] = ("cpu",)
+    dtypes: tuple[str, ...] = ("float32", "float64")
+    params: Mapping[str, Param] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    flops: Callable[..., float] | None = None
+    description: str = ""
+    version: str = ""
+
+    def missing_requirements(self) -> list[str]:
+        """Names of required modules that cannot be imported here."""
+        return [mod for mod in self.requires if importlib.util.find_spec(mod) is None]
+
+
+@dataclass
+class Generator:
+    """A deterministic problem generator: ``fn(rng, **params) -> float64 ndarray``."""
+
+    name: str
+    fn: Callable[..., np.ndarray]
+    params: Mapping[str, Param] = field(default_factory=dict)
+    requires: tuple[str, ...] = ()
+    description: str = ""
+    version: str = ""
+
+
+@dataclass
+class WithInfo:
+    """A method's output plus extra numbers (e.g. iterations) reported as metrics."""
+
+    value: Any
+    info: Mapping[str, float]
+
+
+TASKS: dict[str, Task] = {}
+METHODS: dict[tuple[str, str], Method] = {}
+GENERATORS: dict[str, Generator] = {}
+
+
+class RegistryError(ValueError):
+    """A registration that contradicts an earlier one or is malformed."""
+
+
+def source_hash(obj: Any) -> str:
+    """Hash of the source of the module defining ``obj``: a method's version."""
+    module = sys.modules.get(getattr(obj, "__module__", ""), None)
+    try:
+        text = inspect.getsource(module) if module is not None else inspect.getsource(obj)
+    except (OSError, TypeError):
+        text = getattr(obj, "__qualname__", repr(obj))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def _first_line(doc: str | None) -> str:
+    return (inspect.cleandoc(doc).splitlines() or [""])[0] if doc else ""
+
+
+def register_task(task: Task) -> Task:
+    if task.name in TASKS and TASKS[task.name] is not task:
+        raise RegistryError(f"task {task.name!r} is registered twice")
+    TASKS[task.name] = task
+    return task
+
+
+def method(
+    task: str,
+    name: str | None = None,
+    *,
+    kind: Kind,
+    backend: str,
+    devices: tuple[str, ...] = ("cpu",),
+    dtypes: tuple[str, ...] = ("float32", "float64"),
+    params: Mapping[str, Param] | None = None,
+    requires: tuple[str, ...] = (),
+    flops: Callable[..., float] | None = None,
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorator registering ``fn`` as a method of ``task``.
+
+    ``flops(inputs, **params) -> float`` gives the method's FLOP count from its float64
+    inputs and parameters; results then carry the achieved GFLOP/s.
+    """
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        method_name = name or fn.__name__
+        if kind not in KINDS:
+            raise RegistryError(f"method {method_name!r}: kind {kind!r} is not one of {KINDS}")
+        if backend not in BACKENDS:
+            raise RegistryError(f"method {method_name!r}: backend {backend!r} is not one of {BACKENDS}")
+        for d in dtypes:
+            if d not in DTYPES:
+                raise RegistryError(f"method {method_name!r}: dtype {d!r} is not one of {DTYPES}")
+        for d in devices:
+            if d not in DEVICES:
+                raise RegistryError(f"method {method_name!r}: device {d!r} is not one of {DEVICES}")
+        key = (task, method_name)
+        if key in METHODS and METHODS[key].fn is not fn:
+            raise RegistryError(f"method {method_name!r} of task {task!r} is registered twice")
+        METHODS[key] = Method(
+            name=method_name,
+            task=task,
+            kind=kind,
+            backend=backend,
+            fn=fn,
+            devices=tuple(devices),
+            dtypes=tuple(dtypes),
+            params=dict(params or {}),
+            requires=tuple(requires),
+            flops=flops,
+            description=_first_line(fn.__doc__),
+            version=source_hash(fn),
+        )
+        return fn
+
+    return register
+
+
+def generator(
+    name: str | None = None,
+    *,
+    params: Mapping[str, Param] | None = None,
+    requires: tuple[str, ...] = (),
+) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
+    """Decorator registering a problem generator ``fn(rng, **params)``."""
+
+    def register(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+        gen_name = name or fn.__name__
+        if gen_name in GENERATORS and GENERATORS[gen_name].fn is not fn:
+            raise RegistryError(f"generator {gen_name!r} is registered twice")
+        GENERATORS[gen_name] = Generator(
+            name=gen_name,
+            fn=fn,
+            params=dict(params or {}),
+            requires=tuple(requires),
+            description=_first_line(fn.__doc__),
+            version=source_hash(fn),
+        )
+        return fn
+
+    return register
+
+
+def methods_of(task: str) -> dict[str, Method]:
+    return {m.name: m for (t, _), m in METHODS.items() if t == task}
