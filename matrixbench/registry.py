@@ -23,7 +23,6 @@ task's ``make_inputs`` (arrays already cast to the cell's backend, dtype and dev
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import inspect
 import sys
 from dataclasses import dataclass, field
@@ -89,10 +88,6 @@ class Method:
     flops: Callable[..., float] | None = None
     description: str = ""
     version: str = ""
-
-    def missing_requirements(self) -> list[str]:
-        """Names of required modules that cannot be imported here."""
-        return [mod for mod in self.requires if importlib.util.find_spec(mod) is None]
 
 
 @dataclass

@@ -1,0 +1,153 @@
+"""The planner: suites -> problem instances -> cells, each with a stable key.
+
+A cell is one (problem instance, method with its parameters, dtype, device). Its key is
+built from resolved values only (defaults filled, parameters sorted), so it is the same
+in every run of the same suite and can match cells across runs and commits::
+
+    sqrtm/spd(batch=1,cond=100,n=64,spectrum=geometric;seed=0)/inverse=false/newton_schulz(iters=10)/float32/cpu
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import itertools
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from . import registry
+from .params import resolve
+from .suite import Entry, Suite
+from .timing import TimingSettings
+
+
+def fmt_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return format(value, ".12g")
+    return str(value)
+
+
+def fmt_params(params: Mapping[str, Any]) -> str:
+    return ",".join(f"{k}={fmt_value(params[k])}" for k in sorted(params))
+
+
+def expand(grid: Mapping[str, list[Any]]) -> list[dict[str, Any]]:
+    """Cartesian product of a parameter grid (an empty grid gives one empty point)."""
+    keys = list(grid)
+    return [dict(zip(keys, combo)) for combo in itertools.product(*(grid[k] for k in keys))]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem instance: a generator with resolved parameters and seed, and task parameters."""
+
+    task: str
+    generator: str
+    params: tuple[tuple[str, Any], ...]
+    seed: int
+    task_params: tuple[tuple[str, Any], ...]
+
+    @property
+    def key(self) -> str:
+        tp = fmt_params(dict(self.task_params))
+        gen = f"{self.generator}({fmt_params(dict(self.params))};seed={self.seed})"
+        return f"{self.task}/{gen}" + (f"/{tp}" if tp else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "generator": self.generator,
+            "params": dict(self.params),
+            "seed": self.seed,
+            "task_params": dict(self.task_params),
+            "key": self.key,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Problem:
+        return cls(d["task"], d["generator"], tuple(sorted(d["params"].items())), d["seed"], tuple(sorted(d["task_params"].items())))
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The unit of measurement: a problem, a method with parameters, a dtype, a device."""
+
+    problem: Problem
+    method: str
+    method_params: tuple[tuple[str, Any], ...]
+    dtype: str
+    device: str
+    suite: str
+    entry: str
+    gates: tuple[tuple[str, float], ...] = ()
+    timing: TimingSettings = field(default_factory=TimingSettings)
+    threads: int | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.problem.key}/{self.method}({fmt_params(dict(self.method_params))})/{self.dtype}/{self.device}"
+
+    @property
+    def method_obj(self) -> registry.Method:
+        return registry.METHODS[(self.problem.task, self.method)]
+
+
+def _excluded(point: Mapping[str, Any], exclude: Iterable[Mapping[str, Any]]) -> bool:
+    return any(all(point.get(k) == v for k, v in ex.items()) for ex in exclude)
+
+
+def problems_of(entry: Entry) -> list[Problem]:
+    task = registry.TASKS[entry.task]
+    out: list[Problem] = []
+    for spec in entry.problems:
+        gen = registry.GENERATORS[spec.generator]
+        for gp in expand(spec.grid):
+            for tp in expand(spec.task_grid):
+                if _excluded({**gp, **tp}, spec.exclude):
+                    continue
+                params = resolve(gen.params, gp)
+                tparams = resolve(task.params, tp)
+                out.append(Problem(task.name, gen.name, tuple(sorted(params.items())), spec.seed, tuple(sorted(tparams.items()))))
+    return list(dict.fromkeys(out))
+
+
+def plan(
+    suites: list[Suite],
+    *,
+    timing_overrides: Mapping[str, Any] | None = None,
+    devices: Iterable[str] | None = None,
+    methods: Iterable[str] | None = None,
+    patterns: Iterable[str] | None = None,
+    threads: int | None = None,
+) -> list[Cell]:
+    """Expand suites into cells, in suite order, filtered by device, method and key pattern.
+
+    ``patterns`` are shell-style globs matched against the key; a pattern without a
+    wildcard matches as a substring.
+    """
+    device_set = set(devices) if devices else None
+    method_set = set(methods) if methods else None
+    globs = [p if any(c in p for c in "*?[") else f"*{p}*" for p in (patterns or [])]
+    cells: dict[str, Cell] = {}
+    for suite in suites:
+        for entry in suite.entries:
+            timing = TimingSettings.from_mapping({**entry.timing, **(timing_overrides or {})})
+            for problem in problems_of(entry):
+                for mspec in entry.methods:
+                    if method_set is not None and mspec.name not in method_set:
+                        continue
+                    meth = registry.METHODS[(entry.task, mspec.name)]
+                    for mp in expand(mspec.grid):
+                        params = resolve(meth.params, mp)
+                        for dtype in entry.dtypes:
+                            for device in entry.devices:
+                                if device_set is not None and device not in device_set:
+                                    continue
+                                gates = tuple(sorted((m, g[dtype]) for m, g in entry.gates.items() if dtype in g))
+                                cell = Cell(problem, meth.name, tuple(sorted(params.items())), dtype, device,
+                                            suite.name, entry.name, gates, timing, threads or entry.threads)
+                                if globs and not any(fnmatch.fnmatchcase(cell.key, g) for g in globs):
+                                    continue
+                                cells.setdefault(cell.key, cell)
+    return list(cells.values())

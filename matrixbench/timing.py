@@ -1,0 +1,135 @@
+"""Timing methodology: warm-up, calibration, adaptive repeats, robust statistics.
+
+Only the method's call is timed; its output is complete before the clock stops.
+
+1. ``warmup`` calls, not counted (compilation, caches, lazy initialization); the last
+   one also estimates the cost of a call.
+2. Calibration: ``number`` calls per sample so that a sample lasts at least
+   ``sample_time`` (well above the timer's resolution), as ``timeit.autorange`` and asv do.
+3. Repeats: samples are taken until ``min_time`` has passed and ``min_repeats`` samples
+   exist, or earlier once at least ``min_repeats`` samples have an IQR/median below
+   ``iqr_stop``; never past ``max_time`` (at least one sample is always taken).
+4. Statistics: median (the figure to quote), IQR, min, mean, max, count, raw samples
+   (seconds per call).
+
+CPU samples use ``time.perf_counter_ns``. CUDA samples use CUDA events recorded after a
+synchronize; in ``cold`` mode the L2 cache is flushed before each sample.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, fields
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class TimingSettings:
+    warmup: int = 1
+    min_time: float = 0.2
+    max_time: float = 2.0
+    min_repeats: int = 5
+    sample_time: float = 0.01
+    iqr_stop: float = 0.02
+    timeout: float = 300.0
+    cold: bool = False
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> TimingSettings:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in values.items() if k in known})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+#: ``--quick``: a few samples, a fraction of a second a cell.
+QUICK = {"warmup": 1, "min_time": 0.0, "max_time": 0.25, "min_repeats": 3}
+
+
+@dataclass
+class TimeStats:
+    median: float
+    iqr: float
+    min: float
+    mean: float
+    max: float
+    count: int
+    number: int
+    samples: list[float]
+    total: float
+    timer: str
+    unit: str = "s"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def summarize(samples: list[float], number: int, timer: str, total: float) -> TimeStats:
+    arr = np.asarray(samples, dtype=float)
+    q1, med, q3 = np.percentile(arr, [25, 50, 75])
+    return TimeStats(float(med), float(q3 - q1), float(arr.min()), float(arr.mean()), float(arr.max()),
+                     len(samples), number, [float(s) for s in samples], total, timer)
+
+
+class CpuTimer:
+    """Wall-clock seconds for ``number`` calls with ``perf_counter_ns``."""
+
+    name = "perf_counter_ns"
+
+    def sample(self, call: Callable[[], Any], number: int) -> float:
+        start = time.perf_counter_ns()
+        for _ in range(number):
+            call()
+        return (time.perf_counter_ns() - start) * 1e-9
+
+
+class CudaTimer:
+    """CUDA events around ``number`` calls, after a synchronize; optional L2 flush."""
+
+    name = "cuda_event"
+
+    def __init__(self, cold: bool = False):
+        import torch
+
+        self.torch = torch
+        # 256 MiB: larger than the L2 of any current GPU (50 MiB on H100).
+        self.flush_buffer = torch.empty(64 * 1024 * 1024, dtype=torch.int32, device="cuda") if cold else None
+
+    def sample(self, call: Callable[[], Any], number: int) -> float:
+        torch = self.torch
+        if self.flush_buffer is not None:
+            self.flush_buffer.zero_()
+        torch.cuda.synchronize()
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        for _ in range(number):
+            call()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) * 1e-3
+
+
+def measure(call: Callable[[], Any], settings: TimingSettings, timer: CpuTimer | CudaTimer) -> TimeStats:
+    """Time ``call`` per the methodology above; returns seconds per call."""
+    estimate = math.inf
+    for _ in range(max(settings.warmup, 1)):
+        estimate = timer.sample(call, 1)
+    number = 1 if estimate >= settings.sample_time else max(1, math.ceil(settings.sample_time / max(estimate, 1e-9)))
+    samples: list[float] = []
+    begin = time.perf_counter()
+    while True:
+        samples.append(timer.sample(call, number) / number)
+        elapsed = time.perf_counter() - begin
+        if elapsed >= settings.max_time:
+            break
+        if len(samples) >= settings.min_repeats:
+            if elapsed >= settings.min_time:
+                break
+            q1, med, q3 = np.percentile(samples, [25, 50, 75])
+            if med > 0 and (q3 - q1) / med <= settings.iqr_stop and len(samples) >= 2 * settings.min_repeats:
+                break
+    return summarize(samples, number, timer.name, time.perf_counter() - begin)

@@ -1,0 +1,154 @@
+"""The worker process: methods run here, so that a failure costs one cell, never the run.
+
+The parent sends requests over a pipe and waits with a deadline. A method that raises
+is reported by the worker itself (``error``). If the deadline passes, the worker is
+killed (``timeout``); if the pipe breaks because the process died (segfault, ``os._exit``,
+out of memory), the exit code or signal is the reason (``crashed``). Either way the next
+request starts a fresh worker. Workers are started with ``spawn``: a forked child of a
+process whose thread pools are already running can deadlock.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import signal
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class WorkerTimeout(Exception):
+    pass
+
+
+class WorkerCrashed(Exception):
+    pass
+
+
+class WorkerError(Exception):
+    """The request itself failed inside a live worker (e.g. the reference raised)."""
+
+
+def _serve(conn: Any, plugins: list[str]) -> None:
+    from .discovery import load_plugins
+    from .execute import ensure_reference, run_cell, set_threads
+
+    try:
+        report = load_plugins(plugins)
+        conn.send(("ready", report.failed))
+        while True:
+            kind, *args = conn.recv()
+            if kind == "stop":
+                return
+            try:
+                if kind == "reference":
+                    problem, cache_dir = args
+                    payload: Any = ensure_reference(problem, Path(cache_dir))
+                elif kind == "cell":
+                    cell, cache_dir, threads = args
+                    thread_info = set_threads(threads)
+                    payload = run_cell(cell, Path(cache_dir))
+                    payload["threads"] = thread_info
+                else:
+                    raise ValueError(f"unknown request {kind!r}")
+                conn.send(("ok", payload))
+            except Exception as exc:
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    except (KeyboardInterrupt, EOFError, BrokenPipeError):
+        return
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "the worker stopped answering"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        hint = " (killed: out of memory, or by another process)" if name == "SIGKILL" else ""
+        return f"the worker died from {name}{hint}"
+    return f"the worker exited with code {code}"
+
+
+@dataclass
+class Worker:
+    """A restartable worker process; :meth:`request` never hangs past its timeout."""
+
+    plugins: list[str]
+    startup_timeout: float = 120.0
+
+    def __post_init__(self) -> None:
+        self._proc: Any = None
+        self._conn: Any = None
+        self.starts = 0
+        self.plugin_failures: dict[str, str] = {}
+
+    def _start(self) -> None:
+        ctx = mp.get_context("spawn")
+        parent, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, self.plugins), daemon=True, name="matrixbench-worker")
+        self._proc.start()
+        child.close()
+        self._conn = parent
+        self.starts += 1
+        if not parent.poll(self.startup_timeout):
+            self.kill()
+            raise WorkerCrashed(f"the worker did not start within {self.startup_timeout:.0f} s")
+        try:
+            _, self.plugin_failures = parent.recv()
+        except (EOFError, OSError):
+            code = self._reap()
+            raise WorkerCrashed(_describe_exit(code)) from None
+
+    def _reap(self) -> int | None:
+        proc = self._proc
+        self._proc, self._conn = None, None
+        if proc is None:
+            return None
+        proc.join(5)
+        if proc.is_alive():
+            proc.kill()
+            proc.join(5)
+        return proc.exitcode
+
+    def kill(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.kill()
+        self._reap()
+
+    def request(self, message: tuple[Any, ...], timeout: float) -> Any:
+        """Send ``message``; return the payload or raise WorkerTimeout/WorkerCrashed/WorkerError."""
+        if self._proc is None or not self._proc.is_alive():
+            self._reap()
+            self._start()
+        try:
+            self._conn.send(message)
+        except (BrokenPipeError, OSError):
+            raise WorkerCrashed(_describe_exit(self._reap())) from None
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self.kill()
+                raise WorkerTimeout(f"no answer within the {timeout:g} s timeout; the worker was killed")
+            if self._conn.poll(min(remaining, 0.5)):
+                try:
+                    status, payload = self._conn.recv()
+                except (EOFError, OSError):
+                    raise WorkerCrashed(_describe_exit(self._reap())) from None
+                if status == "error":
+                    raise WorkerError(payload)
+                return payload
+            if not self._proc.is_alive() and not self._conn.poll(0):
+                raise WorkerCrashed(_describe_exit(self._reap()))
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            try:
+                self._conn.send(("stop",))
+                self._proc.join(5)
+            except (BrokenPipeError, OSError):
+                pass
+        self.kill()

@@ -1,0 +1,92 @@
+"""The runner end to end on the test-only probe task: statuses, timing, memory, run file."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from matrixbench.store import read_run
+
+FAULTY = """\
+name: faulty
+task: probe
+problems:
+  generator: probe_gaussian
+  params: {n: 6}
+methods: [reference, sleep, raises, hangs, dies, nan, noisy, torch_double, alloc]
+dtypes: [float64]
+devices: [cpu, cuda]
+gates: {rel_error: {float64: 1.0e-6}}
+timing: {timeout: 4, min_time: 0.3, max_time: 1.0}
+"""
+
+
+def only_run_file(tmp_path: Path) -> Path:
+    files = list((tmp_path / "results").glob("*/*.json"))
+    assert len(files) == 1, files
+    return files[0]
+
+
+def test_every_failure_costs_one_cell(run_cli, tmp_path):
+    (tmp_path / "faulty.yaml").write_text(FAULTY)
+    res = run_cli("run", "faulty.yaml")
+    assert res.returncode == 1, res.stderr  # some cells are not ok
+    run = read_run(only_run_file(tmp_path))
+    status = {(r["method"]["name"], r["device"]): r for r in run["results"]}
+    assert status[("raises", "cpu")]["status"] == "error"
+    assert "deliberate failure" in status[("raises", "cpu")]["reason"]
+    assert status[("hangs", "cpu")]["status"] == "timeout"
+    assert status[("dies", "cpu")]["status"] == "crashed"
+    assert "SIGKILL" in status[("dies", "cpu")]["reason"]
+    assert status[("nan", "cpu")]["status"] == "nan"
+    for name in ("reference", "sleep", "noisy", "torch_double", "alloc"):
+        assert status[(name, "cpu")]["status"] == "ok", status[(name, "cpu")]
+    # cuda cells: skipped with a reason on this CPU-only machine (or unsupported by the method)
+    assert all(r["status"] == "skipped" and r["reason"] for (m, d), r in status.items() if d == "cuda")
+    assert run["run"]["complete"] is True
+    assert "run file:" in res.stdout and "cells that are not ok" in res.stdout
+
+    # the 10 ms sleep is reported within 5% of 10 ms
+    sleep = status[("sleep", "cpu")]["time"]
+    assert abs(sleep["median"] - 0.010) / 0.010 < 0.05, sleep["median"]
+    assert sleep["count"] == len(sleep["samples"]) >= 5
+    assert np.isclose(np.median(sleep["samples"]), sleep["median"])
+
+    # metrics are computed against the reference: noisy is off by a relative 1e-9
+    assert np.isclose(status[("noisy", "cpu")]["metrics"]["rel_error"], 1e-9, rtol=1e-3)
+    assert status[("torch_double", "cpu")]["metrics"]["iterations"] == 1.0
+
+    # the 64 MiB scratch buffer shows in the peak memory (within a few hundred KiB: pages freed during the call)
+    peak = status[("alloc", "cpu")]["memory"]["peak_bytes"]
+    assert 0.98 * 64 * 2**20 <= peak < 1.03 * 64 * 2**20, peak
+
+
+def test_flops_give_achieved_rate(run_cli, tmp_path):
+    (tmp_path / "s.yaml").write_text(FAULTY.replace("methods: [reference, sleep, raises, hangs, dies, nan, noisy, torch_double, alloc]", "methods: [reference]"))
+    assert run_cli("run", "s.yaml", "--quick", "--device", "cpu").returncode == 0
+    r = read_run(only_run_file(tmp_path))["results"][0]
+    assert r["flops"] == 36  # the probe's model: one FLOP per entry of a 6 x 6 input
+    assert np.isclose(r["gflops"], 36 / r["time"]["median"] / 1e9)
+
+
+def test_gate_marks_inaccurate(run_cli, tmp_path):
+    suite = FAULTY.replace("methods: [reference, sleep, raises, hangs, dies, nan, noisy, torch_double, alloc]", "methods: [noisy]")
+    (tmp_path / "s.yaml").write_text(suite)
+    res = run_cli("run", "s.yaml", "--quick", "--device", "cpu", MB_PROBE_ERROR="1e-3")
+    assert res.returncode == 1
+    r = read_run(only_run_file(tmp_path))["results"][0]
+    assert r["status"] == "inaccurate"
+    assert "rel_error 0.001 > gate 1e-06" in r["reason"]
+
+
+def test_run_file_is_valid_json_with_environment(run_cli, tmp_path):
+    (tmp_path / "s.yaml").write_text(FAULTY.replace("methods: [reference, sleep, raises, hangs, dies, nan, noisy, torch_double, alloc]", "methods: [reference]"))
+    assert run_cli("run", "s.yaml", "--quick", "--threads", "1", "--device", "cpu").returncode == 0
+    data = json.loads(only_run_file(tmp_path).read_text())
+    env = data["environment"]
+    assert env["machine"]["cores_logical"] >= 1 and env["software"]["numpy"]
+    assert data["results"][0]["threads"]["requested"] == 1
+    assert data["results"][0]["threads"]["torch"] == 1
