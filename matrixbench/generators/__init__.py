@@ -1,1 +1,27 @@
-"""Problem generators shared by tasks; each module registers its generators on import."""
+"""Problem generators shared by tasks; each module registers its generators on import.
+
+A generator is a pure function ``fn(rng, **params) -> float64 ndarray``: the same
+parameters and the same ``numpy.random.Generator`` state give the same array, bit for
+bit, whatever the caller's thread settings (products and factorizations run on one
+BLAS thread). Another machine or BLAS build may differ in the last bits.
+Outputs are float64 and C-contiguous. Generators with a ``batch`` parameter return
+``(batch, n, n)`` even for ``batch = 1``; the others return one ``(n, n)`` matrix.
+
+==============  ==============  ====================================================
+module          generators      what
+==============  ==============  ====================================================
+``spd``         ``spd``         ``Q diag(l) Q^T``, prescribed spectrum and condition
+``gram``        ``gram``        ``X X^T / d`` of Gaussian ``X`` (Song et al. 2022)
+``classical``   ``hilbert``,    fixed classical SPD test matrices (Higham, ch. 28)
+                ``lehmer``,
+                ``pascal``
+``covariance``  ``covariance``  shrunk covariance of real features from ``datasets/``
+==============  ==============  ====================================================
+
+``real_data`` loads and checksums the files of ``datasets/`` (no generator).
+"""
+
+from . import classical, covariance, gram, spd  # noqa: F401  (importing registers them)
+from .real_data import DatasetError, load_dataset
+
+__all__ = ["DatasetError", "load_dataset"]
