@@ -54,6 +54,12 @@ class Param:
                 else:
                     raise ValueError(f"expected {self.expected()}, found {value!r}")
         elif self.type is float:
+            if isinstance(value, str):
+                # YAML 1.1 (PyYAML) reads 1.0e6 without an exponent sign as a string
+                try:
+                    value = float(value)
+                except ValueError:
+                    raise ValueError(f"expected {self.expected()}, found {value!r}") from None
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ValueError(f"expected {self.expected()}, found {value!r}")
             value = float(value)
