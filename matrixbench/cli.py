@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -158,6 +159,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     err.print(f"running {len(todo)} cells; results go to {run_file.path}", highlight=False)
 
     cache = Path(os.environ.get("MATRIXBENCH_CACHE", ".cache/matrixbench"))
+    # SIGTERM (a cancelled CI job, `kill`) ends the run like Ctrl-C: finished cells are kept.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     interrupted = False
     with RunProgress(len(todo), err) as progress:
         runner = Runner(run_file, cache, plugins=plugins, threads=args.threads, timeout=args.timeout, progress=progress)

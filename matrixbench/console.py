@@ -140,7 +140,7 @@ class RunProgress:
         elif event == "done" and record is not None:
             self.done += 1
             self.bar.update(self.task_id, advance=1)
-            if not self.live:
+            if not self.live and record["status"] != "skipped":
                 t = record["time"]["median"] if record["time"] else None
                 self.console.print(f"[{self.done}/{self.total}] {record['status']:<10} {fmt_time(t):>9}  {record['key']}",
                                    highlight=False, markup=False, soft_wrap=True)

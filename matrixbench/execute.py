@@ -112,7 +112,11 @@ def set_threads(threads: int) -> dict[str, Any]:
     try:
         import torch
 
-        torch.set_num_threads(threads)
+        # Only when it changes: in torch 2.13's CPU build any set_num_threads call (even
+        # to the current value) breaks batched LU in MKL ("Parameter 6 was incorrect on
+        # entry to SLASWP") and makes it crawl.
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
         info["torch"] = torch.get_num_threads()
     except ImportError:
         pass

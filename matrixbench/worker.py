@@ -34,6 +34,8 @@ def _serve(conn: Any, plugins: list[str]) -> None:
     from .discovery import load_plugins
     from .execute import ensure_reference, run_cell, set_threads
 
+    # Ctrl-C is the parent's to handle: it records what finished and stops the worker.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         report = load_plugins(plugins)
         conn.send(("ready", report.failed))

@@ -52,3 +52,29 @@ def test_kill_then_resume(tmp_path):
     assert len(final["results"]) == 12
     after = {r["key"]: r["finished"] for r in final["results"]}
     assert all(after[k] == v for k, v in done_before.items()), "a finished cell was re-run"
+
+
+def test_ctrl_c_keeps_finished_cells(tmp_path):
+    (tmp_path / "s.yaml").write_text(SUITE)
+    proc = subprocess.Popen([sys.executable, "-m", "matrixbench", "run", "s.yaml"], cwd=tmp_path, env=cli_env(),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        files = list((tmp_path / "results").glob("*/*.json"))
+        if files and len(read_run(files[0])["results"]) >= 2:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)  # what Ctrl-C sends
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    assert "--resume" in out
+    run = read_run(files[0])
+    assert run["run"]["interrupted"] is True and run["run"]["complete"] is False
+    assert 2 <= len(run["results"]) < 12
+    assert all(r["status"] == "ok" for r in run["results"]), "the interrupted cell must not be recorded as failed"
+
+
+def test_list_commands(run_cli):
+    for what, needle in [("tasks", "sqrtm"), ("methods", "newton_schulz"), ("generators", "covariance"), ("suites", "default")]:
+        res = run_cli("list", what)
+        assert res.returncode == 0 and needle in res.stdout, (what, res.stdout, res.stderr)
