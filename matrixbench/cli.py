@@ -160,7 +160,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     cache = Path(os.environ.get("MATRIXBENCH_CACHE", ".cache/matrixbench"))
     # SIGTERM (a cancelled CI job, `kill`) ends the run like Ctrl-C: finished cells are kept.
+    # SIGINT too: a shell may start us with it ignored (background jobs), and Ctrl-C must work.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     interrupted = False
     with RunProgress(len(todo), err) as progress:
         runner = Runner(run_file, cache, plugins=plugins, threads=args.threads, timeout=args.timeout, progress=progress)
@@ -199,7 +201,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     directions = {t.name: {m.name: m.direction for m in t.metrics} for t in registry.TASKS.values()}
     cmp = compare_runs(base, head, threshold=args.threshold, alpha=args.alpha,
-                       accuracy_threshold=args.accuracy_threshold, directions=directions)
+                       accuracy_threshold=args.accuracy_threshold, directions=directions, min_time=args.min_time)
     out = make_console()
     out.print(f"base {cmp.base_id}  head {cmp.head_id}: {cmp.matched} cells matched, "
               f"{len(cmp.only_base)} only in base, {len(cmp.only_head)} only in head; "
@@ -258,6 +260,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--alpha", type=float, default=0.05, help="significance level of the test on raw samples")
     p.add_argument("--accuracy-threshold", type=float, default=0.5,
                    help="relative worsening of a metric that is a regression (default 0.5)")
+    p.add_argument("--min-time", type=float, default=0.0,
+                   help="judge time only for cells whose base median is at least this many seconds "
+                        "(below a few ms, run-to-run noise on a shared machine exceeds 10%%)")
     p.set_defaults(func=cmd_compare)
     return parser
 

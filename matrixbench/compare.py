@@ -109,7 +109,8 @@ def metric_changes(key: str, base: dict, head: dict, directions: dict[str, str],
 
 
 def compare_runs(base_run: dict, head_run: dict, *, threshold: float = 0.10, alpha: float = 0.05,
-                 accuracy_threshold: float = 0.5, directions: dict[str, dict[str, str]] | None = None) -> Comparison:
+                 accuracy_threshold: float = 0.5, directions: dict[str, dict[str, str]] | None = None,
+                 min_time: float = 0.0) -> Comparison:
     """Compare two run files' contents; ``directions[task][metric]`` is lower/higher."""
     base = {r["key"]: r for r in base_run["results"]}
     head = {r["key"]: r for r in head_run["results"]}
@@ -127,8 +128,10 @@ def compare_runs(base_run: dict, head_run: dict, *, threshold: float = 0.10, alp
             found.append(Change(key, "status", "status", b["status"], h["status"], regression=b["status"] == "ok",
                                 improvement=h["status"] == "ok", note=h["reason"] if b["status"] == "ok" else b["reason"]))
         if b["status"] in TIMED and h["status"] in TIMED and b["time"] and h["time"]:
-            found.append(time_change(key, b, h, threshold, alpha))
-            cmp.time_ratios.append(found[-1].ratio)
+            change = time_change(key, b, h, threshold, alpha)
+            cmp.time_ratios.append(change.ratio)
+            if b["time"]["median"] >= min_time:
+                found.append(change)
             found += metric_changes(key, b, h, (directions or {}).get(h["task"], {}), accuracy_threshold)
         for c in found:
             c.method_changed = changed
