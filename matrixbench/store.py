@@ -179,10 +179,6 @@ class RunFile:
         atomic_write_json(self.path, self.data)
 
 
-def results_by_key(run: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {r["key"]: r for r in run["results"]}
-
-
 def statuses(results: Iterable[dict[str, Any]]) -> dict[str, int]:
     out: dict[str, int] = {}
     for r in results:
