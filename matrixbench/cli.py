@@ -90,6 +90,13 @@ def cmd_list(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
+
+
 def _load(paths: Sequence[str]) -> list[Any]:
     try:
         return load_suites([find_suite(p) for p in paths])
@@ -124,7 +131,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         opts = run_file.data["run"]["options"]
         args.suites = args.suites or opts.get("suites", [])
-        for name in ("quick", "device", "methods", "filter", "timeout", "threads", "plugin"):
+        for name in ("quick", "device", "methods", "filter", "timeout", "threads", "plugin", "rounds"):
             if getattr(args, name) in (None, False, []):
                 setattr(args, name, opts.get(name))
     plugins = _plugins(args)
@@ -135,20 +142,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     for m in methods:
         if m not in known:
             raise UsageError(f"--methods: unknown method {m!r}; known: {', '.join(sorted(known))}")
-    cells = plan(suites, timing_overrides=QUICK if args.quick else None, devices=args.device, methods=methods,
+    overrides = {**(QUICK if args.quick else {}), **({"rounds": args.rounds} if args.rounds else {})}
+    cells = plan(suites, timing_overrides=overrides or None, devices=args.device, methods=methods,
                  patterns=args.filter, threads=args.threads)
     if not cells:
         raise UsageError("no cell matches: check --device, --methods and --filter")
 
     out, err = make_console(), make_console(stderr=True)
     options = {"suites": suite_paths, "quick": args.quick, "device": args.device, "methods": args.methods,
-               "filter": args.filter, "timeout": args.timeout, "threads": args.threads, "plugin": plugins}
+               "filter": args.filter, "timeout": args.timeout, "threads": args.threads, "plugin": plugins,
+               "rounds": args.rounds}
     if args.resume:
         for s in suites:
             old = {x["path"]: x["sha256"] for x in run_file.data["run"]["suites"]}
             if old.get(s.file) not in (None, s.sha256):
                 err.print(Text("warning: ", style="yellow") + Text(f"{s.file} changed since the run began"))
-        done = run_file.keys
+        done = run_file.complete_keys
         todo = [c for c in cells if c.key not in done]
         err.print(f"resuming {run_file.path}: {len(cells) - len(todo)} of {len(cells)} cells already done", highlight=False)
     else:
@@ -158,14 +167,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         todo = cells
     err.print(f"running {len(todo)} cells; results go to {run_file.path}", highlight=False)
 
-    cache = Path(os.environ.get("MATRIXBENCH_CACHE", ".cache/matrixbench"))
+    cache = cache_dir()
+    _record_calibration(run_file, todo, args, cache, err)
     # SIGTERM (a cancelled CI job, `kill`) ends the run like Ctrl-C: finished cells are kept.
     # SIGINT too: a shell may start us with it ignored (background jobs), and Ctrl-C must work.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     interrupted = False
-    with RunProgress(len(todo), err) as progress:
-        runner = Runner(run_file, cache, plugins=plugins, threads=args.threads, timeout=args.timeout, progress=progress)
+    runner = Runner(run_file, cache, plugins=plugins, threads=args.threads, timeout=args.timeout)
+    with RunProgress(runner.steps(todo), err) as progress:
+        runner.progress = progress
         try:
             runner.run(todo)
         except KeyboardInterrupt:
@@ -183,10 +194,101 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     out.print(f"\n{len(results)} cells: {summary}", highlight=False)
     out.print(f"run file: {run_file.path}", highlight=False)
+    if args.report and results:
+        from .report import write_report
+
+        page = write_report([run_file.data], Path(args.report_dir) / run_file.data["run"]["id"], workers=2)
+        out.print(f"report: {page}", highlight=False)
     if interrupted:
         out.print(f"interrupted: finish it with  matrixbench run --resume {run_file.path}", highlight=False)
         return 130
     return EXIT_FAIL if any(r["status"] not in ("ok", "skipped") for r in results) else EXIT_OK
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MATRIXBENCH_CACHE", ".cache/matrixbench"))
+
+
+def _env_flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() not in ("0", "false", "no", "")
+
+
+def _record_calibration(run_file: RunFile, cells: list[Any], args: argparse.Namespace, cache: Path, err: Any) -> None:
+    """Put the machine's calibration for the run's CPU dtypes in the run file, measuring
+    what is missing first (once per machine; ``--no-calibrate`` or
+    ``MATRIXBENCH_CALIBRATE=0`` only records what is cached)."""
+    from . import calibrate
+    from .environment import machine_name
+    from .runner import default_threads
+
+    threads = args.threads or default_threads()
+    dtypes = sorted({c.dtype for c in cells if c.device == "cpu" and c.dtype in ("float32", "float64", "bfloat16")})
+    if args.calibrate and dtypes:
+        missing = [d for d in dtypes if calibrate.entry_key("cpu", d, threads) not in calibrate.load(cache, machine_name())]
+        if missing:
+            err.print(f"calibrating this machine once ({', '.join(missing)} matmul rate and bandwidth; cached)", highlight=False)
+            calibrate.calibrate(cache, machine_name(), ["cpu"], missing, threads)
+    cached = calibrate.load(cache, machine_name())
+    used = {k: v for k, v in cached.items() if v["threads"] == threads or v["device"] != "cpu"}
+    if used:
+        run_file.data["calibration"] = used
+        run_file.save()
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from . import calibrate
+    from .backends import device_available
+    from .environment import machine_name
+    from .runner import default_threads
+
+    out = make_console()
+    threads = args.threads or default_threads()
+    devices = args.device or ["cpu"]
+    for device in devices:
+        reason = device_available("torch", device)
+        if reason:
+            raise UsageError(f"cannot calibrate {device}: {reason}")
+    cached = calibrate.calibrate(cache_dir(), machine_name(), devices, args.dtype or ["float32", "float64"], threads,
+                                 force=args.force)
+    table = Table("device", "dtype", "threads", "matmul GFLOP/s", "bandwidth GB/s", "measured")
+    for entry in cached.values():
+        table.add_row(entry["device"], entry["dtype"], str(entry["threads"]), f"{entry['matmul_gflops']:.1f}",
+                      f"{entry['bandwidth_gbs']:.1f}", entry["measured"])
+    out.print(table)
+    out.print(f"cached in {calibrate.cache_path(cache_dir(), machine_name())}", highlight=False)
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- report
+
+def _newest_run(results_dir: Path) -> Path:
+    files = sorted(results_dir.glob("*/*.json"), key=lambda p: p.stat().st_mtime)
+    if not files:
+        raise UsageError(f"no run files under {results_dir}/: run `matrixbench run` first, or name run files")
+    return files[-1]
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import time
+
+    from .report import write_report
+
+    _plugins(args)
+    paths = [Path(p) for p in args.runs] or [_newest_run(Path(args.results))]
+    runs = []
+    for path in paths:
+        try:
+            runs.append(read_run(path))
+        except RunFileError as exc:
+            raise UsageError(str(exc)) from None
+    newest = max(runs, key=lambda r: r["run"]["started"])["run"]["id"]
+    out = Path(args.output) if args.output else Path("reports") / (newest if len(runs) == 1 else f"{newest}+{len(runs) - 1}")
+    started = time.perf_counter()
+    path = write_report(runs, out, fmt=args.format, workers=args.jobs)
+    make_console().print(f"report of {len(runs)} run(s), {sum(len(r['results']) for r in runs)} results, "
+                         f"written in {time.perf_counter() - started:.1f} s: {path}", highlight=False)
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------- compare
@@ -201,7 +303,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     directions = {t.name: {m.name: m.direction for m in t.metrics} for t in registry.TASKS.values()}
     cmp = compare_runs(base, head, threshold=args.threshold, alpha=args.alpha,
-                       accuracy_threshold=args.accuracy_threshold, directions=directions, min_time=args.min_time)
+                       accuracy_threshold=args.accuracy_threshold, directions=directions, min_time=args.min_time,
+                       statistic=args.statistic)
     out = make_console()
     out.print(f"base {cmp.base_id}  head {cmp.head_id}: {cmp.matched} cells matched, "
               f"{len(cmp.only_base)} only in base, {len(cmp.only_head)} only in head; "
@@ -218,9 +321,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
         out.print(table)
     regressions = cmp.regressions
     out.print(f"{len(regressions)} regression(s), {len(cmp.improvements)} improvement(s) "
-              f"(time threshold {args.threshold:.0%}, alpha {args.alpha:g})", highlight=False)
+              f"(time threshold {args.threshold:.0%} on the {args.statistic}, alpha {args.alpha:g})", highlight=False)
     for c in regressions:
         print(f"regression: {c.kind} {c.what}: {c.key}", file=sys.stderr)
+    if args.report:
+        from .report import write_comparison
+
+        page, md = write_comparison(cmp, Path(args.report))
+        out.print(f"comparison page: {page}\nMarkdown summary: {md}", highlight=False)
     return EXIT_FAIL if regressions else EXIT_OK
 
 
@@ -250,8 +358,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resume", metavar="RUN", help="finish an interrupted run file")
     p.add_argument("--timeout", type=float, help="seconds per cell before the worker is killed")
     p.add_argument("--threads", type=int, help="torch and BLAS threads (default: physical cores)")
+    p.add_argument("--no-calibrate", dest="calibrate", action="store_false",
+                   default=_env_flag("MATRIXBENCH_CALIBRATE", True),
+                   help="do not measure the machine's matmul rate and bandwidth when none is cached")
+    p.add_argument("--no-report", dest="report", action="store_false", default=_env_flag("MATRIXBENCH_REPORT", True),
+                   help="do not write the HTML report at the end")
+    p.add_argument("--report-dir", default="reports", help="folder for the report (default: reports/)")
+    p.add_argument("--rounds", type=_positive_int, help="passes over all cells, samples pooled (overrides the suites' timing.rounds)")
     p.add_argument("--no-table", action="store_true", help="do not print the per-problem tables")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="write an HTML report (or Markdown) of run files")
+    p.add_argument("runs", nargs="*", metavar="RUN", help="run files (default: the newest under --results)")
+    p.add_argument("-o", "--output", help="folder (html) or .md file; default reports/<newest run id>")
+    p.add_argument("--format", choices=["html", "md"], default="html")
+    p.add_argument("--results", default="results", help="where to look for the newest run (default: results/)")
+    p.add_argument("--jobs", type=_positive_int, default=2, help="processes drawing plots (default 2)")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("calibrate", help="measure and cache the matmul rate and memory bandwidth")
+    p.add_argument("--device", action="append", choices=list(registry.DEVICES))
+    p.add_argument("--dtype", action="append", choices=["float32", "float64", "bfloat16", "float16"])
+    p.add_argument("--threads", type=int, help="threads (default: physical cores, as runs use)")
+    p.add_argument("--force", action="store_true", help="measure again even if cached")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("compare", help="compare two run files; exit 1 on a regression")
     p.add_argument("base")
@@ -263,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--min-time", type=float, default=0.0,
                    help="judge time only for cells whose base median is at least this many seconds "
                         "(below a few ms, run-to-run noise on a shared machine exceeds 10%%)")
+    p.add_argument("--report", metavar="DIR", help="also write compare.html and compare.md into DIR")
+    p.add_argument("--statistic", choices=["min", "median"], default="min",
+                   help="time statistic whose ratio is judged (default min: interference only adds time)")
     p.set_defaults(func=cmd_compare)
     return parser
 

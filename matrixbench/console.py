@@ -14,51 +14,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from .fmt import fmt_bytes, fmt_num, fmt_time
+from .results import method_label, reference_time
+
 STATUS_STYLE = {"ok": "green", "inaccurate": "yellow", "nan": "red", "error": "red", "timeout": "red",
                 "crashed": "red", "skipped": "dim"}
-
-
-def fmt_time(seconds: float | None) -> str:
-    if seconds is None or not math.isfinite(seconds):
-        return "-"
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
-        if seconds >= scale or unit == "ns":
-            return f"{seconds / scale:.3g} {unit}"
-    return "-"
-
-
-def fmt_num(value: float | None, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "-"
-    if value == 0:
-        return "0"
-    if 1e-3 <= abs(value) < 1e5:
-        return f"{value:.{digits}g}"
-    return f"{value:.{digits - 1}e}"
-
-
-def fmt_bytes(n: int | None) -> str:
-    if n is None:
-        return "-"
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if abs(n) < 1024 or unit == "GiB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
-        n /= 1024
-    return "-"
-
-
-def method_label(record: dict[str, Any]) -> str:
-    params = record["method"]["params"]
-    inner = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
-    return record["method"]["name"] + (f"({inner})" if inner else "")
-
-
-def _reference_time(record: dict[str, Any], group: list[dict[str, Any]]) -> float | None:
-    """Median time of the reference on the same problem: same dtype and device if present."""
-    refs = [r for r in group if r["method"]["kind"] == "reference" and r["time"]]
-    same = [r for r in refs if r["dtype"] == record["dtype"] and r["device"] == record["device"]]
-    pick = same or [r for r in refs if r["dtype"] == "float64" and r["device"] == "cpu"] or refs
-    return pick[0]["time"]["median"] if pick else None
 
 
 def results_tables(results: Iterable[dict[str, Any]]) -> list[Table]:
@@ -78,7 +38,7 @@ def results_tables(results: Iterable[dict[str, Any]]) -> list[Table]:
         table.add_column("peak mem", justify="right")
         for r in group:
             t = r["time"]
-            ref = _reference_time(r, group)
+            ref = reference_time(r, group)
             speedup = fmt_num(ref / t["median"]) + "x" if (t and ref and t["median"] > 0) else "-"
             status = Text(r["status"], style=STATUS_STYLE.get(r["status"], ""))
             table.add_row(Text(method_label(r)), r["dtype"], r["device"], status,
@@ -112,7 +72,10 @@ def make_console(stderr: bool = False) -> Console:
 
 
 class RunProgress:
-    """A progress bar on a terminal; one line per finished cell otherwise (CI logs)."""
+    """A progress bar on a terminal; one line per finished cell otherwise (CI logs).
+
+    The bar counts cell-rounds (a cell with ``rounds: 3`` is three steps).
+    """
 
     def __init__(self, total: int, console: Console):
         self.console = console
@@ -132,14 +95,17 @@ class RunProgress:
         if self.live:
             self.bar.stop()
 
-    def __call__(self, event: str, cell: Any, record: dict[str, Any] | None) -> None:
+    def __call__(self, event: str, cell: Any, payload: Any) -> None:
         if event == "reference":
             self.bar.update(self.task_id, description=f"reference for {cell.problem.key}")
         elif event == "start":
-            self.bar.update(self.task_id, description=f"{cell.method} {cell.dtype} {cell.device} on {cell.problem.generator}")
-        elif event == "done" and record is not None:
-            self.done += 1
-            self.bar.update(self.task_id, advance=1)
+            rounds = f"round {payload}/{cell.timing.rounds}: " if cell.timing.rounds > 1 else ""
+            self.bar.update(self.task_id, description=f"{rounds}{cell.method} {cell.dtype} {cell.device} on {cell.problem.generator}")
+        elif event == "advance":
+            self.done += payload
+            self.bar.update(self.task_id, advance=payload)
+        elif event == "done":
+            record = payload
             if not self.live and record["status"] != "skipped":
                 t = record["time"]["median"] if record["time"] else None
                 self.console.print(f"[{self.done}/{self.total}] {record['status']:<10} {fmt_time(t):>9}  {record['key']}",

@@ -16,7 +16,8 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 import numpy as np
 
@@ -24,6 +25,7 @@ from . import registry
 from .backends import all_finite, split_info, synchronizer, to_backend, to_float64
 from .memory import cpu_peak, cuda_peak
 from .plan import Cell, Problem
+from .registry import WithInfo
 from .timing import CpuTimer, CudaTimer, measure
 
 _INPUTS: dict[str, dict[str, Any]] = {}
@@ -123,14 +125,57 @@ def set_threads(threads: int) -> dict[str, Any]:
     return info
 
 
-def run_cell(cell: Cell, cache_dir: Path) -> dict[str, Any]:
-    """Measure one cell; never raises for a method's failure (it becomes a status)."""
-    task = registry.TASKS[cell.problem.task]
+@dataclass
+class PreparedCell:
+    """A cell ready to call: inputs cast and on the device, the reference loaded.
+
+    ``call()`` runs the method once and synchronizes the device, so that whoever times it
+    (this harness, pytest-benchmark) measures completed work; ``evaluate(output)`` scores
+    an output and gives the cell's status, reason and metrics.
+    """
+
+    cell: Cell
+    call: Callable[[], Any]
+    inputs64: dict[str, Any]
+    reference: Any
+
+    def flops(self) -> float | None:
+        meth = self.cell.method_obj
+        return None if meth.flops is None else float(meth.flops(self.inputs64, **dict(self.cell.method_params)))
+
+    def evaluate(self, output: Any) -> dict[str, Any]:
+        """Status (ok, inaccurate, nan, error), reason and metrics of one output."""
+        task = registry.TASKS[self.cell.problem.task]
+        result: dict[str, Any] = {"status": "ok", "reason": "", "metrics": {}}
+        failure = output.failure if isinstance(output, WithInfo) else None
+        output, info = split_info(output)
+        output = to_float64(output)
+        if not all_finite(output):
+            result["status"], result["reason"] = "nan", "the output has NaN or Inf entries"
+            return result
+        try:
+            metrics = task.score(output, self.reference, self.inputs64)
+        except Exception as exc:
+            result["status"] = "error"
+            result["reason"], result["traceback"] = _error_reason(exc)
+            result["reason"] = "scoring failed: " + result["reason"]
+            return result
+        metrics = {k: float(v) for k, v in {**metrics, **info}.items()}
+        result["metrics"] = metrics
+        if any(not np.isfinite(v) for v in metrics.values()):
+            result["status"], result["reason"] = "nan", "a metric is NaN or Inf: " + ", ".join(k for k, v in metrics.items() if not np.isfinite(v))
+            return result
+        failures = ([failure] if failure else []) + gate_failures(metrics, dict(self.cell.gates), task)
+        if failures:
+            result["status"], result["reason"] = "inaccurate", "; ".join(failures)
+        return result
+
+
+def prepare_cell(cell: Cell, cache_dir: Path) -> PreparedCell:
+    """Generate the inputs, make sure the reference exists, cast to the cell's dtype and device."""
+    ensure_reference(cell.problem, cache_dir)
     meth = cell.method_obj
-    result: dict[str, Any] = {"status": "ok", "reason": "", "metrics": {}, "time": None, "memory": None,
-                              "flops": None, "gflops": None}
     inputs64 = problem_inputs(cell.problem)
-    reference = load_reference(cell.problem, cache_dir)
     inputs = to_backend(inputs64, meth.backend, cell.dtype, cell.device)
     params = dict(cell.method_params)
     sync = synchronizer(meth.backend, cell.device)
@@ -140,41 +185,28 @@ def run_cell(cell: Cell, cache_dir: Path) -> dict[str, Any]:
         sync()
         return out
 
+    return PreparedCell(cell, call, inputs64, load_reference(cell.problem, cache_dir))
+
+
+def run_cell(cell: Cell, cache_dir: Path) -> dict[str, Any]:
+    """Measure one cell; never raises for a method's failure (it becomes a status)."""
+    result: dict[str, Any] = {"status": "ok", "reason": "", "metrics": {}, "time": None, "memory": None,
+                              "flops": None, "gflops": None}
+    prepared = prepare_cell(cell, cache_dir)
     on_cuda = cell.device == "cuda"
     try:
-        stats = measure(call, cell.timing, CudaTimer(cell.timing.cold) if on_cuda else CpuTimer())
+        stats = measure(prepared.call, cell.timing, CudaTimer(cell.timing.cold) if on_cuda else CpuTimer())
         result["time"] = stats.to_dict()
-        output, peak, how = (cuda_peak if on_cuda else cpu_peak)(call)
+        output, peak, how = (cuda_peak if on_cuda else cpu_peak)(prepared.call)
         result["memory"] = {"peak_bytes": peak, "method": how}
     except Exception as exc:  # the method raised: one cell's error, not the run's
         result["status"] = "error"
         result["reason"], result["traceback"] = _error_reason(exc)
         return result
-
-    output, info = split_info(output)
-    output = to_float64(output)
-    if meth.flops is not None:
-        try:
-            result["flops"] = float(meth.flops(inputs64, **params))
-            result["gflops"] = result["flops"] / stats.median / 1e9 if stats.median > 0 else None
-        except Exception as exc:
-            result["flops_error"] = _error_reason(exc)[0]
-    if not all_finite(output):
-        result["status"], result["reason"] = "nan", "the output has NaN or Inf entries"
-        return result
     try:
-        metrics = task.score(output, reference, inputs64)
+        result["flops"] = prepared.flops()
+        result["gflops"] = result["flops"] / stats.median / 1e9 if result["flops"] and stats.median > 0 else None
     except Exception as exc:
-        result["status"] = "error"
-        result["reason"], result["traceback"] = _error_reason(exc)
-        result["reason"] = "scoring failed: " + result["reason"]
-        return result
-    metrics = {k: float(v) for k, v in {**metrics, **info}.items()}
-    result["metrics"] = metrics
-    if any(not np.isfinite(v) for v in metrics.values()):
-        result["status"], result["reason"] = "nan", "a metric is NaN or Inf: " + ", ".join(k for k, v in metrics.items() if not np.isfinite(v))
-        return result
-    failures = gate_failures(metrics, dict(cell.gates), task)
-    if failures:
-        result["status"], result["reason"] = "inaccurate", "; ".join(failures)
+        result["flops_error"] = _error_reason(exc)[0]
+    result.update(prepared.evaluate(output))
     return result

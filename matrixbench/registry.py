@@ -104,10 +104,16 @@ class Generator:
 
 @dataclass
 class WithInfo:
-    """A method's output plus extra numbers (e.g. iterations) reported as metrics."""
+    """A method's output plus extra numbers (e.g. iterations) reported as metrics.
+
+    ``failure``, when set, says why the output cannot be trusted although it is finite
+    (an iteration that hit its cap without converging): the cell is then ``inaccurate``
+    with that reason, its time and metrics still recorded, never a silent wrong answer.
+    """
 
     value: Any
     info: Mapping[str, float]
+    failure: str | None = None
 
 
 TASKS: dict[str, Task] = {}

@@ -31,6 +31,7 @@ _TIME = {
         "mean": {"type": "number"}, "max": {"type": "number"}, "count": {"type": "integer", "minimum": 1},
         "number": {"type": "integer", "minimum": 1}, "samples": {"type": "array", "items": {"type": "number"}},
         "total": {"type": "number"}, "timer": {"type": "string"}, "unit": {"const": "s"},
+        "rounds": {"type": "array", "items": {"type": "object", "required": ["median", "count", "number"]}},
     },
 }
 RESULT_SCHEMA = {
@@ -81,6 +82,8 @@ RUN_SCHEMA = {
             },
         },
         "environment": {"type": "object"},
+        "calibration": {"type": "object", "additionalProperties": {
+            "type": "object", "required": ["device", "dtype", "threads", "matmul_gflops", "bandwidth_gbs"]}},
         "results": {"type": "array", "items": RESULT_SCHEMA},
     },
 }
@@ -141,7 +144,7 @@ class RunFile:
     def __init__(self, path: Path, data: dict[str, Any]):
         self.path = path
         self.data = data
-        self._keys = {r["key"] for r in data["results"]}
+        self._index = {r["key"]: r for r in data["results"]}
 
     @classmethod
     def create(cls, results_dir: Path, machine: str, run_meta: dict[str, Any], environment: dict[str, Any]) -> RunFile:
@@ -164,11 +167,25 @@ class RunFile:
 
     @property
     def keys(self) -> set[str]:
-        return set(self._keys)
+        return set(self._index)
+
+    @property
+    def complete_keys(self) -> set[str]:
+        """Keys of cells that need no more rounds."""
+        return {r["key"] for r in self.data["results"] if is_complete(r)}
+
+    def record(self, key: str) -> dict[str, Any] | None:
+        return self._index.get(key)
 
     def add(self, record: dict[str, Any]) -> None:
-        self.data["results"] = [r for r in self.data["results"] if r["key"] != record["key"]] + [record]
-        self._keys.add(record["key"])
+        """Add a cell's record, or replace the cell's earlier one in place (a new round)."""
+        old = self._index.get(record["key"])
+        if old is None:
+            self.data["results"].append(record)
+        else:
+            results = self.data["results"]
+            results[next(i for i, r in enumerate(results) if r is old)] = record
+        self._index[record["key"]] = record
         self.save()
 
     def finish(self, complete: bool, interrupted: bool = False) -> None:
@@ -177,6 +194,22 @@ class RunFile:
 
     def save(self) -> None:
         atomic_write_json(self.path, self.data)
+
+
+def rounds_done(record: dict[str, Any] | None) -> int:
+    """Timing rounds a cell's record holds (0 for none; files without ``rounds`` had 1)."""
+    if record is None:
+        return 0
+    if not record.get("time"):
+        return 1
+    return len(record["time"].get("rounds", [None]))
+
+
+def is_complete(record: dict[str, Any]) -> bool:
+    """True unless the cell is timed and has fewer rounds than its settings ask for."""
+    if record["status"] not in ("ok", "inaccurate") or not record.get("time"):
+        return True
+    return rounds_done(record) >= record.get("timing_settings", {}).get("rounds", 1)
 
 
 def statuses(results: Iterable[dict[str, Any]]) -> dict[str, int]:

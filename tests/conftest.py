@@ -18,6 +18,9 @@ def cli_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(PLUGINS), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["MATRIXBENCH_PLUGINS"] = "mb_probe"
+    # Runs in tests neither calibrate the machine nor write a report unless a test asks.
+    env["MATRIXBENCH_CALIBRATE"] = "0"
+    env["MATRIXBENCH_REPORT"] = "0"
     env.update(extra)
     return env
 

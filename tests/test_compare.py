@@ -16,7 +16,7 @@ def fake_run(run_id: str, samples: dict[str, list[float]], metrics: dict[str, fl
         results.append({"key": key, "task": "probe", "dtype": "float64", "status": status, "reason": "",
                         "method": {"version": "v1"},
                         "metrics": dict(metrics or {"rel_error": 1e-10}),
-                        "time": {"median": float(np.median(s)), "samples": list(s)}})
+                        "time": {"median": float(np.median(s)), "min": float(np.min(s)), "samples": list(s)}})
     return {"run": {"id": run_id}, "results": results}
 
 
@@ -42,6 +42,17 @@ def test_thirty_percent_slower_is_a_regression():
     c = cmp.regressions[0]
     assert c.kind == "time" and c.p_value < 1e-4 and np.isclose(c.ratio, 1.3, rtol=0.05)
     assert not compare_runs(base, head, min_time=0.05).regressions  # 10 ms cells below the floor
+
+
+def test_slow_spell_moves_the_median_not_the_minimum():
+    # The same 10 ms cell; the head ran partly during a slow spell (another tenant):
+    # more of its samples took 20 ms. Its cost did not change: the minimum says so.
+    rng = np.random.default_rng(3)
+    base = fake_run("a", {"c": noise(rng, 0.01, n=12, rel=0.01) + noise(rng, 0.02, n=8, rel=0.01)})
+    head = fake_run("b", {"c": noise(rng, 0.01, n=8, rel=0.01) + noise(rng, 0.02, n=12, rel=0.01)})
+    assert not compare_runs(base, head).regressions
+    by_median = compare_runs(base, head, statistic="median").regressions
+    assert [c.what for c in by_median] == ["time (median)"] and by_median[0].ratio > 1.5
 
 
 def test_ratio_without_significance_is_not_a_regression():
@@ -93,8 +104,8 @@ def test_compare_end_to_end(run_cli, tmp_path):
     assert "0 regression(s)" in same.stdout
     slower = run_cli("compare", runs[0], runs[2], "--min-time", "0.005")
     assert slower.returncode == 1, slower.stdout
-    assert "regression: time time: probe/probe_gaussian(n=4,scale=1;seed=0)/offset=0/spin(ms=6)/float64/cpu" in slower.stderr
-    assert "regression: time time: probe/probe_gaussian(n=5,scale=1;seed=0)/offset=0/spin(ms=6)/float64/cpu" in slower.stderr
+    assert "regression: time time (min): probe/probe_gaussian(n=4,scale=1;seed=0)/offset=0/spin(ms=6)/float64/cpu" in slower.stderr
+    assert "regression: time time (min): probe/probe_gaussian(n=5,scale=1;seed=0)/offset=0/spin(ms=6)/float64/cpu" in slower.stderr
     assert "noisy" not in slower.stderr
     less_accurate = run_cli("compare", runs[0], runs[3], "--min-time", "0.005")
     assert less_accurate.returncode == 1

@@ -8,6 +8,7 @@ Cholesky, the Marchenko-Pastur support), never from the generators' own helpers.
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import shutil
 from pathlib import Path
@@ -48,8 +49,14 @@ def assert_spd(a: np.ndarray) -> None:
 # --------------------------------------------------------------------------- registry
 
 
+SPD = {"spd", "gram", "hilbert", "lehmer", "pascal", "covariance", "tridiagonal", "grad_stats"}
+RECTANGULAR = {"singular", "lowrank_noise", "gaussian", "weights"}
+
+
 def test_all_generators_registered():
-    assert set(OURS) == {"spd", "gram", "hilbert", "lehmer", "pascal", "covariance"}
+    assert set(OURS) == (SPD | RECTANGULAR) & set(GENERATORS)
+    assert {"spd", "gram", "hilbert", "lehmer", "pascal", "covariance", "singular", "lowrank_noise", "gaussian",
+            "weights"} <= set(OURS)
     for name in OURS:
         assert GENERATORS[name].description, name
 
@@ -83,14 +90,20 @@ def test_param_specs_reject_bad_values(name):
 @pytest.mark.parametrize("name", OURS)
 def test_every_generator_smoke(name):
     gen = GENERATORS[name]
-    given = {"n": 5} if "n" in gen.params else {}
+    missing = [m for m in gen.requires if importlib.util.find_spec(m) is None]
+    if missing:
+        pytest.skip(f"{name} needs {', '.join(missing)}")
+    given = {k: v for k, v in {"n": 5, "m": 4, "rank": 2}.items() if k in gen.params}
+    if name == "weights":
+        given = {"layer": 0, "name": "attention.query"}
     params = resolve(gen.params, given)
     a = gen.fn(rng(3), **params)
     b = gen.fn(rng(3), **params)
     assert np.array_equal(a, b)  # deterministic, bit for bit
     assert a.ndim == (3 if "batch" in gen.params else 2)
     assert np.all(np.isfinite(a))
-    assert_spd(a)
+    if name in SPD:
+        assert_spd(a)
 
 
 # --------------------------------------------------------------------------- spd

@@ -16,7 +16,7 @@ task: probe
 problems:
   generator: probe_gaussian
   params: {n: 6}
-methods: [reference, sleep, raises, hangs, dies, nan, noisy, torch_double, alloc]
+methods: [reference, sleep, raises, hangs, dies, nan, stalls, noisy, torch_double, alloc]
 dtypes: [float64]
 devices: [cpu, cuda]
 gates: {rel_error: {float64: 1.0e-6}}
@@ -42,6 +42,10 @@ def test_every_failure_costs_one_cell(run_cli, tmp_path):
     assert status[("dies", "cpu")]["status"] == "crashed"
     assert "SIGKILL" in status[("dies", "cpu")]["reason"]
     assert status[("nan", "cpu")]["status"] == "nan"
+    # a finite answer that says it did not converge: inaccurate, with its reason, still timed
+    stalls = status[("stalls", "cpu")]
+    assert stalls["status"] == "inaccurate" and stalls["reason"] == "no convergence after 100 steps"
+    assert stalls["time"]["count"] >= 1 and stalls["metrics"]["iterations"] == 100.0
     for name in ("reference", "sleep", "noisy", "torch_double", "alloc"):
         assert status[(name, "cpu")]["status"] == "ok", status[(name, "cpu")]
     # cuda cells: skipped with a reason on this CPU-only machine (or unsupported by the method)
@@ -65,7 +69,7 @@ def test_every_failure_costs_one_cell(run_cli, tmp_path):
 
 
 def test_flops_give_achieved_rate(run_cli, tmp_path):
-    (tmp_path / "s.yaml").write_text(FAULTY.replace("methods: [reference, sleep, raises, hangs, dies, nan, noisy, torch_double, alloc]", "methods: [reference]"))
+    (tmp_path / "s.yaml").write_text(FAULTY.replace("methods: [reference, sleep, raises, hangs, dies, nan, stalls, noisy, torch_double, alloc]", "methods: [reference]"))
     assert run_cli("run", "s.yaml", "--quick", "--device", "cpu").returncode == 0
     r = read_run(only_run_file(tmp_path))["results"][0]
     assert r["flops"] == 36  # the probe's model: one FLOP per entry of a 6 x 6 input
@@ -73,7 +77,7 @@ def test_flops_give_achieved_rate(run_cli, tmp_path):
 
 
 def test_gate_marks_inaccurate(run_cli, tmp_path):
-    suite = FAULTY.replace("methods: [reference, sleep, raises, hangs, dies, nan, noisy, torch_double, alloc]", "methods: [noisy]")
+    suite = FAULTY.replace("methods: [reference, sleep, raises, hangs, dies, nan, stalls, noisy, torch_double, alloc]", "methods: [noisy]")
     (tmp_path / "s.yaml").write_text(suite)
     res = run_cli("run", "s.yaml", "--quick", "--device", "cpu", MB_PROBE_ERROR="1e-3")
     assert res.returncode == 1
@@ -83,7 +87,7 @@ def test_gate_marks_inaccurate(run_cli, tmp_path):
 
 
 def test_run_file_is_valid_json_with_environment(run_cli, tmp_path):
-    (tmp_path / "s.yaml").write_text(FAULTY.replace("methods: [reference, sleep, raises, hangs, dies, nan, noisy, torch_double, alloc]", "methods: [reference]"))
+    (tmp_path / "s.yaml").write_text(FAULTY.replace("methods: [reference, sleep, raises, hangs, dies, nan, stalls, noisy, torch_double, alloc]", "methods: [reference]"))
     assert run_cli("run", "s.yaml", "--quick", "--threads", "1", "--device", "cpu").returncode == 0
     data = json.loads(only_run_file(tmp_path).read_text())
     env = data["environment"]

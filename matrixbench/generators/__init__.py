@@ -16,12 +16,21 @@ module          generators      what
                 ``lehmer``,
                 ``pascal``
 ``covariance``  ``covariance``  shrunk covariance of real features from ``datasets/``
+``singular``    ``singular``,   ``m x n`` matrices ``U diag(s) V^T`` with prescribed
+                ``lowrank_``    singular values; rank r plus noise; Gaussian
+                ``noise``,
+                ``gaussian``
+``weights``     ``weights``     weight matrices of a trained transformer (optional
+                                extra ``weights``: all-MiniLM-L6-v2)
+``shampoo``     ``tridiagonal``, Shampoo's tests: tridiag(beta, alpha, beta); the
+                ``grad_stats``  accumulated gradient statistic sum_t G_t G_t^T / T
 ==============  ==============  ====================================================
 
 ``real_data`` loads and checksums the files of ``datasets/`` (no generator).
 """
 
 from . import classical, covariance, gram, spd  # noqa: F401  (importing registers them)
+from . import shampoo, singular, weights  # noqa: F401
 from .real_data import DatasetError, load_dataset
 
 __all__ = ["DatasetError", "load_dataset"]

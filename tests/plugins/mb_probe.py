@@ -57,6 +57,22 @@ def spin(A, offset=0.0, ms=6.0):
     return 2 * A + offset
 
 
+@method("probe", kind="optimized", backend="numpy", params={"ms": Param(float, 2.0, min=0.0)})
+def stamp(A, offset=0.0, ms=2.0):
+    """Correct, after sleeping ``ms`` ms; appends the input's size to ``$MB_PROBE_LOG``, so a
+    test can see the order in which cells ran."""
+    time.sleep(ms / 1000)
+    with open(os.environ["MB_PROBE_LOG"], "a") as log:
+        log.write(f"{A.shape[-1]}\n")
+    return 2 * A + offset
+
+
+@method("probe", kind="optimized", backend="numpy")
+def stalls(A, offset=0.0):
+    """A finite answer from an iteration that says it did not converge."""
+    return WithInfo(2 * A + offset, {"iterations": 100}, failure="no convergence after 100 steps")
+
+
 @method("probe", kind="optimized", backend="numpy")
 def noisy(A, offset=0.0):
     """Off by a relative ``$MB_PROBE_ERROR`` (default 1e-9): an accuracy knob, same key."""

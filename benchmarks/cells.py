@@ -1,0 +1,103 @@
+"""airspeed velocity front end: the cells of a suite as asv benchmarks.
+
+One class per task, parameterized by cell key. ``setup_cache`` runs every cell of the
+task once with matrixbench's own runner (worker process, warm-up, calibration, adaptive
+repeats, rounds, CUDA events after a synchronize), so the figures asv records are the
+run file's figures, not a second timing method:
+
+- ``track_time``: the cell's median seconds per call (``matrixbench run``'s ``median``);
+- ``track_<metric>``: each accuracy metric of the task, with its unit;
+- ``track_peakmem``: the cell's peak memory in bytes.
+
+A cell that cannot run here (a missing dependency, no GPU) raises NotImplementedError,
+which asv records as skipped. The suite is ``suites/ci.yaml`` unless
+``$MATRIXBENCH_ASV_SUITE`` names another.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from matrixbench import registry
+from matrixbench.discovery import load_plugins
+from matrixbench.plan import plan
+from matrixbench.results import group_by
+from matrixbench.suite import load_suites
+
+ROOT = Path(__file__).resolve().parent.parent
+SUITE = os.environ.get("MATRIXBENCH_ASV_SUITE", str(ROOT / "suites" / "ci.yaml"))
+
+
+def _cells() -> list[Any]:
+    load_plugins()
+    return plan(load_suites([SUITE]))
+
+
+def _run_cells(task: str) -> dict[str, dict[str, Any]]:
+    """Run the task's cells with the harness; records by key."""
+    from matrixbench.environment import collect
+    from matrixbench.runner import Runner
+    from matrixbench.store import RunFile
+
+    cells = [c for c in _cells() if c.problem.task == task]
+    with tempfile.TemporaryDirectory() as tmp:
+        run_file = RunFile.create(Path(tmp), "asv", {"suites": [], "command": ["asv"], "options": {}}, collect(ROOT))
+        cache = Path(os.environ.get("MATRIXBENCH_CACHE", Path(tmp) / "cache"))
+        Runner(run_file, cache).run(cells)
+        return {r["key"]: r for r in run_file.data["results"]}
+
+
+def _record(records: dict[str, dict[str, Any]], key: str) -> dict[str, Any]:
+    r = records[key]
+    if r["status"] == "skipped":
+        raise NotImplementedError(r["reason"])  # asv: skipped, not failed
+    return r
+
+
+def _metric(name: str, unit: str) -> Any:
+    def track(self: Any, records: dict[str, dict[str, Any]], key: str) -> float:
+        value = _record(records, key)["metrics"].get(name)
+        if value is None:
+            raise NotImplementedError(f"{key} has no metric {name}")
+        return value
+
+    track.unit = unit or "1"
+    track.__name__ = f"track_{name}"
+    return track
+
+
+def _task_class(task: str, keys: list[str]) -> type:
+    def setup_cache(self: Any) -> dict[str, dict[str, Any]]:
+        return _run_cells(task)
+
+    setup_cache.timeout = 3600
+
+    def track_time(self: Any, records: dict[str, dict[str, Any]], key: str) -> float:
+        r = _record(records, key)
+        if not r["time"]:
+            raise RuntimeError(f"{key}: {r['status']}: {r['reason']}")
+        return r["time"]["median"]
+
+    track_time.unit = "seconds"
+
+    def track_peakmem(self: Any, records: dict[str, dict[str, Any]], key: str) -> float:
+        memory = _record(records, key)["memory"]
+        if not memory:
+            raise NotImplementedError(f"{key}: no memory figure")
+        return float(memory["peak_bytes"])
+
+    track_peakmem.unit = "bytes"
+    body: dict[str, Any] = {"params": [keys], "param_names": ["cell"], "timeout": 3600, "setup_cache": setup_cache,
+                            "track_time": track_time, "track_peakmem": track_peakmem,
+                            "__doc__": f"Cells of the {task} task in {Path(SUITE).name}."}
+    for metric in registry.TASKS[task].metrics:
+        body[f"track_{metric.name}"] = _metric(metric.name, metric.unit)
+    return type(task.title().replace("_", ""), (), body)
+
+
+for _task, _group in group_by(_cells(), lambda c: c.problem.task).items():
+    _cls = _task_class(_task, [c.key for c in _group])
+    globals()[_cls.__name__] = _cls

@@ -1,0 +1,83 @@
+"""Markdown summaries (CI job summaries, pull-request comments) of a report or a comparison.
+
+Every string from a suite or a run file goes through :func:`esc`: HTML-escaped (GitHub
+renders inline HTML) with ``|`` and backticks neutralized, so it cannot break a table
+or inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from ..fmt import fmt_num, fmt_time
+from .model import ReportModel
+
+
+def esc(value: Any) -> str:
+    text = "-" if value is None else str(value)
+    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "\\`").replace("\n", " ")
+
+
+def _num(v: Any) -> str:
+    return fmt_num(float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else esc(v)
+
+
+def table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def summary(model: ReportModel, max_not_ok: int = 200) -> str:
+    out = ["# matrixbench report", ""]
+    for r in model.runs:
+        out.append(f"- run {esc(r.id)} on {esc(r.machine)}, commit {esc((r.commit or '-')[:12])}"
+                   f"{' (dirty)' if r.dirty else ''}, {esc(r.started)}, {r.cells} cells, suites {esc(', '.join(r.suites))}")
+    for t in model.tasks:
+        out += ["", f"## {esc(t.name)}", "", ", ".join(f"{n} {esc(s)}" for s, n in sorted(t.statuses.items())), ""]
+        levels = list(next(iter(t.winners.values()), {}).keys())
+        rows = []
+        for p in t.problems:
+            cells = []
+            for lv in levels:
+                w = t.winners[p.key][lv]
+                cells.append(f"{esc(w.label)} {esc(w.dtype)} {fmt_time(w.time)}" if w else "-")
+            rows.append([esc(p.key), *cells])
+        if t.primary:
+            out += [f"Fastest cell per problem, any `ok` cell and at each level of {esc(t.primary)}:", ""]
+        out += [table(["problem", *[esc(lv) for lv in levels]], rows), ""]
+        out += ["<details><summary>every cell, per problem</summary>", ""]
+        for p in t.problems:
+            out += [f"**{esc(p.key)}**", ""]
+            rows = [[esc(row.label), esc(row.record["dtype"]), esc(row.record["device"]), esc(row.record["status"]),
+                     fmt_time(row.time), f"{fmt_num(row.vs_reference)}x" if row.vs_reference else "-",
+                     *[_num(row.record["metrics"].get(m)) for m in p.metrics]] for row in p.rows]
+            out += [table(["method", "dtype", "device", "status", "median", "vs reference", *map(esc, p.metrics)], rows), ""]
+        out += ["</details>", ""]
+        if t.not_ok:
+            out += [f"<details><summary>{len(t.not_ok)} cell(s) not ok</summary>", ""]
+            out += [table(["status", "cell", "reason"], [[esc(r["status"]), esc(r["key"]), esc(r["reason"][:300])]
+                                                         for r in t.not_ok[:max_not_ok]]), ""]
+            if len(t.not_ok) > max_not_ok:
+                out += [f"... and {len(t.not_ok) - max_not_ok} more", ""]
+            out += ["</details>", ""]
+    return "\n".join(out) + "\n"
+
+
+def comparison(cmp: Any) -> str:
+    out = ["## matrixbench compare", "",
+           f"base {esc(cmp.base_id)} → head {esc(cmp.head_id)}: {cmp.matched} cells matched; "
+           f"geometric-mean time ratio head/base {fmt_num(cmp.geomean_ratio)}.", "",
+           f"**{len(cmp.regressions)} regression(s)**, {len(cmp.improvements)} improvement(s) (time: ratio of the "
+           f"{esc(cmp.statistic)} past {100 * cmp.threshold:g}% and a one-sided Mann-Whitney U test with p < {cmp.alpha:g}; "
+           f"accuracy: relative change past {cmp.accuracy_threshold:g}).", ""]
+    if cmp.changes:
+        rows = []
+        for c in cmp.changes:
+            fmt = fmt_time if c.kind == "time" else _num
+            rows.append(["**regression**" if c.regression else "improved", esc(c.kind), esc(c.what), esc(c.key),
+                         fmt(c.base), fmt(c.head), _num(c.ratio), _num(c.p_value),
+                         esc(c.test + ("; method source changed" if c.method_changed else ""))])
+        out += [table(["", "kind", "what", "cell", "base", "head", "ratio", "p", "test"], rows), ""]
+    return "\n".join(out) + "\n"

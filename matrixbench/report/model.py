@@ -1,0 +1,290 @@
+"""What a report shows, computed from run files: plain data, no HTML and no plotting.
+
+- the runs (machine, commit, date, suites) and their environments;
+- per task: a summary of winners (the fastest timed cell per problem at each accuracy
+  level of the task's primary metric), scaling fits, and the cells that are not ok;
+- per problem: one row per cell (the newest run's record of each cell) with speedups
+  against the reference and the fastest baseline, metrics, GFLOP/s and share of the
+  calibrated peak; the points of the accuracy-against-time plot and its Pareto front;
+- history: each cell across runs of one machine, ordered by commit date.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .. import registry
+from ..results import (TIMED, baseline_time, group_by, latest_records, median_time, method_label, pareto_front,
+                       reference_time, speedup)
+from ..scaling import PowerFit, fit_power_law
+
+Record = dict[str, Any]
+LEVELS = (1e-1, 1e-2, 1e-4, 1e-6, 1e-8, 1e-10, 1e-12)
+#: Errors are drawn no lower than this on log axes (an exact 0, e.g. the reference
+#: against itself, would otherwise stretch the axis to 1e-300).
+PLOT_FLOOR = 1e-17
+
+
+@dataclass
+class Row:
+    record: Record
+    label: str
+    time: float | None
+    iqr: float | None
+    vs_reference: float | None
+    vs_baseline: float | None
+    peak_share: float | None
+    peak_source: str | None
+
+
+@dataclass
+class Series:
+    """Points of one method (its parameter sweep) in one dtype and device."""
+
+    name: str
+    dtype: str
+    device: str
+    points: list[tuple[float, float, str]]  # (time, metric, label)
+
+
+@dataclass
+class ProblemView:
+    key: str
+    anchor: str
+    generator: str
+    params: dict[str, Any]
+    task_params: dict[str, Any]
+    rows: list[Row]
+    metrics: list[str]
+    accuracy: list[Series] = field(default_factory=list)
+    front: list[tuple[float, float, str]] = field(default_factory=list)
+    history: dict[str, list[tuple[str, float | None, dict[str, float]]]] = field(default_factory=dict)
+
+
+@dataclass
+class ScalingView:
+    title: str
+    size: str
+    series: dict[str, list[tuple[float, float]]]
+    fits: dict[str, PowerFit | None]
+
+
+@dataclass
+class Winner:
+    label: str
+    dtype: str
+    device: str
+    time: float
+    metric: float | None
+
+
+@dataclass
+class TaskView:
+    name: str
+    description: str
+    primary: str | None
+    directions: dict[str, str]
+    problems: list[ProblemView]
+    levels: list[float]
+    winners: dict[str, dict[str, Winner | None]]  # problem key -> level label -> winner
+    scaling: list[ScalingView]
+    not_ok: list[Record]
+    statuses: dict[str, int]
+
+
+@dataclass
+class RunInfo:
+    id: str
+    machine: str
+    commit: str | None
+    commit_date: str | None
+    dirty: bool | None
+    started: str
+    suites: list[str]
+    cells: int
+    complete: bool
+
+
+@dataclass
+class ReportModel:
+    runs: list[RunInfo]
+    tasks: list[TaskView]
+    environments: list[tuple[str, dict[str, Any]]]
+    calibration: dict[str, dict[str, Any]]
+
+
+def level_label(level: float | None) -> str:
+    return "any" if level is None else f"≤ {level:.0e}"
+
+
+def _directions(task: str, records: list[Record]) -> tuple[dict[str, str], str | None]:
+    known = registry.TASKS.get(task)
+    names = sorted({m for r in records for m in r["metrics"]})
+    if known is not None:
+        directions = {m.name: m.direction for m in known.metrics}
+        primary = known.metrics[0].name if known.metrics else None
+    else:
+        directions = {}
+        primary = "rel_error" if "rel_error" in names else (names[0] if names else None)
+    return {n: directions.get(n, "lower") for n in names}, primary
+
+
+def _peak(record: Record, calibration: dict[str, dict[str, Any]]) -> tuple[float | None, str | None]:
+    """Share of the calibrated matmul rate of the cell's device and dtype, and its source."""
+    if not record.get("gflops"):
+        return None, None
+    threads = (record.get("threads") or {}).get("requested")
+    best = None
+    for entry in calibration.values():
+        if entry["device"] == record["device"] and entry["dtype"] == record["dtype"]:
+            if best is None or entry.get("threads") == threads:
+                best = entry
+    if best is None:
+        return None, None
+    return record["gflops"] / best["matmul_gflops"], (
+        f"{best['matmul_gflops']:.1f} GFLOP/s matmul ({best['device']}, {best['dtype']}, {best['threads']} threads, "
+        f"measured {best['measured'][:10]})")
+
+
+def _rows(group: list[Record], calibration: dict[str, dict[str, Any]]) -> list[Row]:
+    rows = []
+    for r in group:
+        t = median_time(r)
+        share, source = _peak(r, calibration)
+        rows.append(Row(r, method_label(r), t, r["time"]["iqr"] if t is not None else None,
+                        speedup(reference_time(r, group), t), speedup(baseline_time(r, group), t), share, source))
+    return rows
+
+
+def _accuracy(group: list[Record], primary: str | None, direction: str) -> tuple[list[Series], list[tuple[float, float, str]]]:
+    if primary is None or direction != "lower":
+        return [], []
+    timed = [r for r in group if median_time(r) and primary in r["metrics"] and math.isfinite(r["metrics"][primary])]
+    series = []
+    for (name, dtype, device), rs in group_by(timed, lambda r: (r["method"]["name"], r["dtype"], r["device"])).items():
+        pts = sorted((median_time(r), max(r["metrics"][primary], PLOT_FLOOR), method_label(r)) for r in rs)
+        series.append(Series(name, dtype, device, pts))
+    points = [(median_time(r), max(r["metrics"][primary], PLOT_FLOOR), f"{method_label(r)} {r['dtype']} {r['device']}")
+              for r in timed]
+    front = [points[i] for i in pareto_front([(p[0], p[1]) for p in points])]
+    return series, front
+
+
+def _history(group_keys: set[str], runs: list[dict[str, Any]]) -> dict[str, list[tuple[str, float | None, dict[str, float]]]]:
+    """Per cell: (commit or run label, median time, metrics) across runs of one machine, by commit date."""
+    out: dict[str, list[tuple[str, float | None, dict[str, float]]]] = {}
+    seen: dict[str, int] = {}
+    for run in runs:
+        git = run["environment"].get("git") or {}
+        label = (git.get("commit") or "")[:8] or run["run"]["id"]
+        seen[label] = seen.get(label, 0) + 1
+        label = label if seen[label] == 1 else f"{label}#{seen[label]}"  # several runs of one commit
+        for r in run["results"]:
+            if r["key"] in group_keys:
+                out.setdefault(r["key"], []).append((label, median_time(r), dict(r["metrics"])))
+    return {k: v for k, v in out.items() if len(v) >= 2}
+
+
+def _sort_key(run: dict[str, Any]) -> tuple[str, str]:
+    git = run["environment"].get("git") or {}
+    return (git.get("date") or run["run"]["started"], run["run"]["started"])
+
+
+def _size_params(records: list[Record]) -> list[str]:
+    """Generator parameters that are sizes: integers with at least 3 distinct values."""
+    values: dict[str, set[Any]] = {}
+    for r in records:
+        for k, v in r["problem"]["params"].items():
+            if isinstance(v, int) and not isinstance(v, bool):
+                values.setdefault(k, set()).add(v)
+    return [k for k, vs in values.items() if len(vs) >= 3]
+
+
+def _scaling(records: list[Record]) -> list[ScalingView]:
+    timed = [r for r in records if median_time(r)]
+    views = []
+    for size in _size_params(timed):
+        def fixed(r: Record) -> tuple:
+            p = r["problem"]
+            rest = tuple(sorted((k, str(v)) for k, v in p["params"].items() if k != size))
+            return (p["generator"], rest, tuple(sorted((k, str(v)) for k, v in p["task_params"].items())), r["device"])
+
+        sized = [r for r in timed if size in r["problem"]["params"]]  # other generators may lack it
+        for (gen, rest, tparams, device), rs in group_by(sized, fixed).items():
+            series: dict[str, list[tuple[float, float]]] = {}
+            for r in rs:
+                series.setdefault(f"{method_label(r)} {r['dtype']}", []).append((r["problem"]["params"][size], median_time(r)))
+            series = {k: sorted(v) for k, v in series.items() if len({x for x, _ in v}) >= 3}
+            if not series:
+                continue
+            fits = {}
+            for name, pts in series.items():
+                distinct = len({x for x, _ in pts})
+                fits[name] = fit_power_law([x for x, _ in pts], [t for _, t in pts], tail=max(3, math.ceil(distinct / 3)))
+            title = f"{gen}({', '.join(f'{k}={v}' for k, v in rest)}) {', '.join(f'{k}={v}' for k, v in tparams)} on {device}"
+            views.append(ScalingView(title, size, series, fits))
+    return views
+
+
+def build_model(runs: list[dict[str, Any]]) -> ReportModel:
+    runs = sorted(runs, key=_sort_key)
+    infos = []
+    calibration: dict[str, dict[str, Any]] = {}
+    for run in runs:
+        env = run["environment"]
+        git = env.get("git") or {}
+        infos.append(RunInfo(run["run"]["id"], (env.get("machine") or {}).get("name", "?"), git.get("commit"),
+                             git.get("date"), git.get("dirty"), run["run"]["started"],
+                             [s["path"] for s in run["run"]["suites"]], len(run["results"]), run["run"]["complete"]))
+        calibration.update(run.get("calibration") or {})
+    latest = latest_records(runs)
+    machines = {i.machine for i in infos}
+    tasks = []
+    for task, records in group_by(latest, lambda r: r["task"]).items():
+        directions, primary = _directions(task, records)
+        problems = []
+        keys_with_history: set[str] = set()
+        if len(runs) > 1 and len(machines) == 1:
+            keys_with_history = {r["key"] for r in records}
+        history_all = _history(keys_with_history, runs) if keys_with_history else {}
+        statuses: dict[str, int] = {}
+        for r in records:
+            statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+        for i, (pkey, group) in enumerate(group_by(records, lambda r: r["problem"]["key"]).items()):
+            metrics = sorted({m for r in group for m in r["metrics"]})
+            series, front = _accuracy(group, primary, directions.get(primary or "", "lower"))
+            p = group[0]["problem"]
+            problems.append(ProblemView(pkey, f"{task}-p{i}", p["generator"], dict(p["params"]), dict(p["task_params"]),
+                                        _rows(group, calibration), metrics, series, front,
+                                        {r["key"]: history_all[r["key"]] for r in group if r["key"] in history_all}))
+        levels = _levels(records, primary, directions)
+        winners = {pv.key: _winners(pv, primary, levels) for pv in problems}
+        desc = registry.TASKS[task].description if task in registry.TASKS else ""
+        not_ok = [r for r in records if r["status"] not in ("ok", "skipped")]
+        tasks.append(TaskView(task, desc, primary, directions, problems, levels, winners, _scaling(records), not_ok, statuses))
+    envs = [(run["run"]["id"], run["environment"]) for run in runs]
+    return ReportModel(infos, tasks, envs, calibration)
+
+
+def _levels(records: list[Record], primary: str | None, directions: dict[str, str]) -> list[float]:
+    if primary is None or directions.get(primary) != "lower":
+        return []
+    values = [r["metrics"][primary] for r in records if median_time(r) and primary in r["metrics"]]
+    if not values:
+        return []
+    best = min(values)
+    return [lv for lv in LEVELS if lv >= best]
+
+
+def _winners(pv: ProblemView, primary: str | None, levels: list[float]) -> dict[str, Winner | None]:
+    timed = [row for row in pv.rows if row.time is not None and row.record["status"] in TIMED]
+    out: dict[str, Winner | None] = {}
+    for level in [None, *levels]:
+        ok = [row for row in timed if level is None and row.record["status"] == "ok"
+              or level is not None and primary in row.record["metrics"] and row.record["metrics"][primary] <= level]
+        best = min(ok, key=lambda row: row.time) if ok else None
+        out[level_label(level)] = (Winner(best.label, best.record["dtype"], best.record["device"], best.time,
+                                          best.record["metrics"].get(primary) if primary else None) if best else None)
+    return out
