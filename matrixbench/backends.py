@@ -1,8 +1,10 @@
 """Moving inputs to a method's backend, dtype and device, and outputs back to float64.
 
 The engine knows backends (numpy, torch), never tasks. Inputs are dicts of float64
-numpy arrays and plain scalars; outputs may be arrays/tensors or tuples, lists and dicts
-of them, and come back as float64 numpy arrays on the CPU for scoring.
+numpy arrays, SciPy sparse matrices and plain scalars; outputs may be arrays/tensors or
+tuples, lists and dicts of them, and come back as float64 numpy arrays on the CPU for
+scoring. A sparse input stays sparse: SciPy CSR in the cell's dtype for the numpy
+backend, a torch CSR tensor for the torch backend.
 """
 
 from __future__ import annotations
@@ -35,8 +37,71 @@ def _torch_dtype(dtype: str) -> Any:
     return getattr(torch, dtype)
 
 
+def is_sparse(value: Any) -> bool:
+    """A SciPy sparse matrix or array (without importing SciPy when it is not loaded)."""
+    return type(value).__module__.startswith("scipy.sparse")
+
+
+def has_sparse(value: Any) -> bool:
+    """True when ``value`` holds a sparse matrix anywhere (recursively)."""
+    if isinstance(value, dict):
+        return any(has_sparse(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(has_sparse(v) for v in value)
+    return is_sparse(value)
+
+
+def as_float64(value: Any) -> Any:
+    """A generator's output as float64: C-contiguous arrays, CSR matrices with sorted
+    indices, dicts and tuples of them (recursively); other values unchanged."""
+    if isinstance(value, dict):
+        return {k: as_float64(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(as_float64(v) for v in value)
+    if is_sparse(value):
+        import scipy.sparse as sp
+
+        csr = sp.csr_matrix(value, dtype=np.float64)
+        csr.sort_indices()
+        return csr
+    if isinstance(value, (int, float, str, bool)) or value is None:
+        return value
+    return np.ascontiguousarray(np.asarray(value, dtype=np.float64))
+
+
+def nbytes(value: Any) -> int:
+    """Bytes held by the arrays in ``value``: a sparse matrix counts its data, indices
+    and row pointers, i.e. its own memory, not that of its dense equivalent."""
+    if isinstance(value, dict):
+        return sum(nbytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(nbytes(v) for v in value)
+    if is_sparse(value):
+        csr = value.tocsr()
+        return int(csr.data.nbytes + csr.indices.nbytes + csr.indptr.nbytes)
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    return 0
+
+
+def _sparse_to_backend(value: Any, backend: str, dtype: str, device: str) -> Any:
+    csr = value.tocsr().astype(np.dtype(dtype) if dtype != "bfloat16" else np.float32)
+    if backend != "torch":
+        return csr
+    import torch
+
+    return torch.sparse_csr_tensor(
+        torch.from_numpy(csr.indptr.astype(np.int64)),
+        torch.from_numpy(csr.indices.astype(np.int64)),
+        torch.from_numpy(csr.data),
+        size=csr.shape,
+    ).to(device=device, dtype=_torch_dtype(dtype))
+
+
 def to_backend(value: Any, backend: str, dtype: str, device: str) -> Any:
     """Cast float arrays in ``value`` (recursively) to the cell's dtype and device."""
+    if is_sparse(value):
+        return _sparse_to_backend(value, backend, dtype, device)
     if isinstance(value, dict):
         return {k: to_backend(v, backend, dtype, device) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -60,7 +125,11 @@ def to_float64(value: Any) -> Any:
         return {k: to_float64(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(to_float64(v) for v in value)
+    if is_sparse(value):
+        return as_float64(value)
     if type(value).__module__.startswith("torch"):
+        if value.layout != _strided():  # a sparse output stays sparse: SciPy CSR
+            return _torch_sparse_to_scipy(value)
         return value.detach().to(device="cpu").double().numpy() if value.is_floating_point() else value.detach().cpu().numpy()
     if isinstance(value, np.ndarray):
         return value.astype(np.float64) if value.dtype.kind in "fiu" else value
@@ -75,7 +144,23 @@ def split_info(output: Any) -> tuple[Any, dict[str, float]]:
     return output, {}
 
 
+def _strided() -> Any:
+    import torch
+
+    return torch.strided
+
+
+def _torch_sparse_to_scipy(value: Any) -> Any:
+    import scipy.sparse as sp
+
+    csr = value.detach().to(device="cpu").to_sparse_csr()
+    return as_float64(sp.csr_matrix((csr.values().double().numpy(), csr.col_indices().numpy(),
+                                     csr.crow_indices().numpy()), shape=tuple(csr.shape)))
+
+
 def all_finite(value: Any) -> bool:
+    if is_sparse(value):
+        return bool(np.isfinite(value.data).all())
     if isinstance(value, dict):
         return all(all_finite(v) for v in value.values())
     if isinstance(value, (list, tuple)):

@@ -22,7 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from . import registry
-from .backends import all_finite, split_info, synchronizer, to_backend, to_float64
+from .backends import all_finite, as_float64, has_sparse, nbytes, split_info, synchronizer, to_backend, to_float64
 from .memory import cpu_peak, cuda_peak
 from .plan import Cell, Problem
 from .registry import WithInfo
@@ -39,7 +39,7 @@ def problem_inputs(problem: Problem) -> dict[str, Any]:
         task = registry.TASKS[problem.task]
         matrix = gen.fn(np.random.default_rng(problem.seed), **dict(problem.params))
         _INPUTS.clear()  # cells come grouped by problem: keep one instance in memory
-        _INPUTS[problem.key] = task.make_inputs(np.asarray(matrix, dtype=np.float64), **dict(problem.task_params))
+        _INPUTS[problem.key] = task.make_inputs(as_float64(matrix), **dict(problem.task_params))
     return _INPUTS[problem.key]
 
 
@@ -171,11 +171,21 @@ class PreparedCell:
         return result
 
 
+class CellSkipped(Exception):
+    """The cell cannot run on this problem (the message says why): a ``skipped`` status."""
+
+
 def prepare_cell(cell: Cell, cache_dir: Path) -> PreparedCell:
-    """Generate the inputs, make sure the reference exists, cast to the cell's dtype and device."""
-    ensure_reference(cell.problem, cache_dir)
+    """Generate the inputs, make sure the reference exists, cast to the cell's dtype and device.
+
+    Raises :class:`CellSkipped` when the problem is sparse and the method takes dense
+    inputs only: densifying it silently would time another problem.
+    """
     meth = cell.method_obj
     inputs64 = problem_inputs(cell.problem)
+    if has_sparse(inputs64) and not meth.sparse:
+        raise CellSkipped(f"method {meth.name!r} takes dense inputs only and this problem is sparse")
+    ensure_reference(cell.problem, cache_dir)
     inputs = to_backend(inputs64, meth.backend, cell.dtype, cell.device)
     params = dict(cell.method_params)
     sync = synchronizer(meth.backend, cell.device)
@@ -192,7 +202,13 @@ def run_cell(cell: Cell, cache_dir: Path) -> dict[str, Any]:
     """Measure one cell; never raises for a method's failure (it becomes a status)."""
     result: dict[str, Any] = {"status": "ok", "reason": "", "metrics": {}, "time": None, "memory": None,
                               "flops": None, "gflops": None}
-    prepared = prepare_cell(cell, cache_dir)
+    inputs64 = problem_inputs(cell.problem)
+    result["input"] = {"bytes": nbytes(inputs64), "sparse": has_sparse(inputs64)}
+    try:
+        prepared = prepare_cell(cell, cache_dir)
+    except CellSkipped as exc:
+        result["status"], result["reason"] = "skipped", str(exc)
+        return result
     on_cuda = cell.device == "cuda"
     try:
         stats = measure(prepared.call, cell.timing, CudaTimer(cell.timing.cold) if on_cuda else CpuTimer())

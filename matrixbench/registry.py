@@ -16,7 +16,10 @@ A task folder typically looks like::
 
 Method functions are called as ``fn(**inputs, **params)``: ``inputs`` come from the
 task's ``make_inputs`` (arrays already cast to the cell's backend, dtype and device),
-``params`` from the suite. A method returns an array/tensor, or a tuple/dict of them, or
+``params`` from the suite. Sparse inputs (SciPy sparse matrices from a generator) reach
+only methods registered with ``sparse=True``, as SciPy CSR (numpy backend) or torch CSR
+(torch backend); other methods' cells on such problems are ``skipped`` with the reason,
+never densified behind the user's back. A method returns an array/tensor, or a tuple/dict of them, or
 :class:`WithInfo` to attach extra numbers (iterations used) that become metrics.
 """
 
@@ -86,13 +89,18 @@ class Method:
     params: Mapping[str, Param] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
     flops: Callable[..., float] | None = None
+    sparse: bool = False
     description: str = ""
     version: str = ""
 
 
 @dataclass
 class Generator:
-    """A deterministic problem generator: ``fn(rng, **params) -> float64 ndarray``."""
+    """A deterministic problem generator: ``fn(rng, **params) -> float64 ndarray``.
+
+    It may also return a SciPy sparse matrix, or a dict of named parts (arrays or sparse
+    matrices, e.g. ``{"A": ..., "b": ...}``) that the task's ``make_inputs`` takes apart.
+    """
 
     name: str
     fn: Callable[..., np.ndarray]
@@ -157,11 +165,13 @@ def method(
     params: Mapping[str, Param] | None = None,
     requires: tuple[str, ...] = (),
     flops: Callable[..., float] | None = None,
+    sparse: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering ``fn`` as a method of ``task``.
 
     ``flops(inputs, **params) -> float`` gives the method's FLOP count from its float64
-    inputs and parameters; results then carry the achieved GFLOP/s.
+    inputs and parameters; results then carry the achieved GFLOP/s. ``sparse=True``
+    says the method takes sparse inputs as such (see the module docstring).
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -190,6 +200,7 @@ def method(
             params=dict(params or {}),
             requires=tuple(requires),
             flops=flops,
+            sparse=sparse,
             description=_first_line(fn.__doc__),
             version=source_hash(fn),
         )

@@ -53,6 +53,7 @@ RESULT_SCHEMA = {
         "gates": {"type": "object", "additionalProperties": {"type": "number"}},
         "time": _TIME,
         "memory": {"type": ["object", "null"], "properties": {"peak_bytes": {"type": ["integer", "null"]}, "method": {"type": "string"}}},
+        "input": {"type": "object", "properties": {"bytes": {"type": "integer"}, "sparse": {"type": "boolean"}}},
         "flops": _NUM,
         "gflops": _NUM,
         "threads": {"type": ["object", "null"]},

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from matrixbench.execute import prepare_cell, set_threads
+from matrixbench.execute import CellSkipped, prepare_cell, set_threads
 from matrixbench.runner import default_threads, skip_reason
 
 
@@ -18,7 +18,10 @@ def test_cell(benchmark, cell, cache_dir):
     if reason:
         pytest.skip(reason)
     set_threads(cell.threads or default_threads())
-    prepared = prepare_cell(cell, cache_dir)
+    try:
+        prepared = prepare_cell(cell, cache_dir)
+    except CellSkipped as exc:
+        pytest.skip(str(exc))
     result = prepared.evaluate(prepared.call())
     benchmark.group = cell.problem.key
     benchmark.extra_info.update(key=cell.key, status=result["status"], metrics=result["metrics"], flops=prepared.flops(),

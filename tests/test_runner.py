@@ -94,3 +94,40 @@ def test_run_file_is_valid_json_with_environment(run_cli, tmp_path):
     assert env["machine"]["cores_logical"] >= 1 and env["software"]["numpy"]
     assert data["results"][0]["threads"]["requested"] == 1
     assert data["results"][0]["threads"]["torch"] == 1
+
+
+SPARSE = """\
+name: sparse
+task: probe
+problems:
+  generator: probe_sparse
+  params: {n: 50, density: 0.1}
+methods: [reference, sparse_double, torch_sparse_double, sleep]
+dtypes: [float32, float64]
+devices: [cpu]
+timing: {min_time: 0.01, max_time: 0.05}
+"""
+
+
+def test_sparse_inputs_reach_sparse_methods_as_such(run_cli, tmp_path):
+    import scipy.sparse as sp
+
+    (tmp_path / "sparse.yaml").write_text(SPARSE)
+    res = run_cli("run", "sparse.yaml")
+    assert res.returncode == 0, res.stderr
+    run = read_run(only_run_file(tmp_path))
+    by = {(r["method"]["name"], r["dtype"]): r for r in run["results"]}
+    # an independent copy of the problem: the same seeded generator call
+    A = sp.random(50, 50, density=0.1, random_state=np.random.default_rng(0), format="csr")
+    for dtype, size in (("float32", 4), ("float64", 8)):
+        for name in ("reference", "sparse_double", "torch_sparse_double"):
+            r = by[(name, dtype)]
+            assert r["status"] == "ok", r
+            assert r["input"] == {"bytes": A.nnz * 8 + A.nnz * 4 + 51 * 4, "sparse": True}
+        assert by[("sparse_double", dtype)]["metrics"]["nnz"] == A.nnz
+        assert by[("sparse_double", dtype)]["metrics"]["itemsize"] == size
+        assert by[("torch_sparse_double", dtype)]["metrics"]["itemsize"] == size
+        assert by[("sparse_double", dtype)]["metrics"]["rel_error"] < (1e-6 if size == 4 else 1e-15)
+        skipped = by[("sleep", dtype)]
+        assert skipped["status"] == "skipped"
+        assert skipped["reason"] == "method 'sleep' takes dense inputs only and this problem is sparse"

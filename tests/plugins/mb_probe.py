@@ -35,10 +35,38 @@ def probe_gaussian(rng: np.random.Generator, n: int, scale: float) -> np.ndarray
     return scale * rng.standard_normal((n, n))
 
 
-@method("probe", "reference", kind="reference", backend="numpy", flops=lambda inputs: inputs["A"].size)
+@generator("probe_sparse", params={"n": Param(int, min=1), "density": Param(float, 0.2, min=0.0, max=1.0)})
+def probe_sparse(rng: np.random.Generator, n: int, density: float):
+    """Sparse n x n (SciPy COO on purpose: the engine hands methods CSR)."""
+    import scipy.sparse as sp
+
+    return sp.random(n, n, density=density, random_state=rng, format="coo")
+
+
+def _dense(M):
+    return M.toarray() if hasattr(M, "toarray") else M
+
+
+@method("probe", "reference", kind="reference", backend="numpy", flops=lambda inputs: inputs["A"].size, sparse=True)
 def reference(A, offset=0.0):
-    """Exact: 2 A + offset."""
-    return 2 * A + offset
+    """Exact: 2 A + offset (dense output for sparse A too)."""
+    return 2 * _dense(A) + offset
+
+
+@method("probe", kind="optimized", backend="numpy", sparse=True)
+def sparse_double(A, offset=0.0):
+    """2 A from a SciPy CSR input, which it checks it got."""
+    assert A.format == "csr", A.format
+    return WithInfo(2 * _dense(A) + offset, {"nnz": A.nnz, "itemsize": A.dtype.itemsize})
+
+
+@method("probe", kind="optimized", backend="torch", devices=("cpu", "cuda"), sparse=True)
+def torch_sparse_double(A, offset=0.0):
+    """2 A from a torch CSR input, which it checks it got."""
+    import torch
+
+    assert A.layout == torch.sparse_csr, A.layout
+    return WithInfo(2 * A.to_dense() + offset, {"itemsize": A.values().element_size()})
 
 
 @method("probe", kind="optimized", backend="numpy", params={"ms": Param(float, 10.0, min=0.0)})
