@@ -70,8 +70,11 @@ def as_float64(value: Any) -> Any:
 
 
 def nbytes(value: Any) -> int:
-    """Bytes held by the arrays in ``value``: a sparse matrix counts its data, indices
-    and row pointers, i.e. its own memory, not that of its dense equivalent."""
+    """Bytes held by the arrays and tensors in ``value`` (recursively, in their own dtype):
+    a sparse matrix counts its values, indices and row pointers, i.e. its own memory, not
+    that of its dense equivalent."""
+    if isinstance(value, WithInfo):
+        return nbytes(value.value)
     if isinstance(value, dict):
         return sum(nbytes(v) for v in value.values())
     if isinstance(value, (list, tuple)):
@@ -81,6 +84,12 @@ def nbytes(value: Any) -> int:
         return int(csr.data.nbytes + csr.indices.nbytes + csr.indptr.nbytes)
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
+    if type(value).__module__.startswith("torch") and hasattr(value, "layout"):
+        if value.layout == _strided():
+            return int(value.numel() * value.element_size())
+        parts = (value.values(), value.crow_indices(), value.col_indices()) if hasattr(value, "crow_indices") and \
+            value.layout == _sparse_csr() else (value.coalesce().values(), value.coalesce().indices())
+        return sum(int(t.numel() * t.element_size()) for t in parts)
     return 0
 
 
@@ -148,6 +157,12 @@ def _strided() -> Any:
     import torch
 
     return torch.strided
+
+
+def _sparse_csr() -> Any:
+    import torch
+
+    return torch.sparse_csr
 
 
 def _torch_sparse_to_scipy(value: Any) -> Any:

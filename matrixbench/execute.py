@@ -138,6 +138,7 @@ class PreparedCell:
     call: Callable[[], Any]
     inputs64: dict[str, Any]
     reference: Any
+    input_bytes: int = 0  # of the inputs as the method gets them (its dtype; sparse as such)
 
     def flops(self) -> float | None:
         meth = self.cell.method_obj
@@ -195,15 +196,13 @@ def prepare_cell(cell: Cell, cache_dir: Path) -> PreparedCell:
         sync()
         return out
 
-    return PreparedCell(cell, call, inputs64, load_reference(cell.problem, cache_dir))
+    return PreparedCell(cell, call, inputs64, load_reference(cell.problem, cache_dir), nbytes(inputs))
 
 
 def run_cell(cell: Cell, cache_dir: Path) -> dict[str, Any]:
     """Measure one cell; never raises for a method's failure (it becomes a status)."""
     result: dict[str, Any] = {"status": "ok", "reason": "", "metrics": {}, "time": None, "memory": None,
                               "flops": None, "gflops": None}
-    inputs64 = problem_inputs(cell.problem)
-    result["input"] = {"bytes": nbytes(inputs64), "sparse": has_sparse(inputs64)}
     try:
         prepared = prepare_cell(cell, cache_dir)
     except CellSkipped as exc:
@@ -215,6 +214,9 @@ def run_cell(cell: Cell, cache_dir: Path) -> dict[str, Any]:
         result["time"] = stats.to_dict()
         output, peak, how = (cuda_peak if on_cuda else cpu_peak)(prepared.call)
         result["memory"] = {"peak_bytes": peak, "method": how}
+        # the least traffic any implementation needs: read the inputs, write the output
+        result["io"] = {"input_bytes": prepared.input_bytes, "output_bytes": nbytes(output),
+                        "sparse": has_sparse(prepared.inputs64)}
     except Exception as exc:  # the method raised: one cell's error, not the run's
         result["status"] = "error"
         result["reason"], result["traceback"] = _error_reason(exc)

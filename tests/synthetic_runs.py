@@ -30,7 +30,8 @@ def record(task: str, gen_params: dict, method: tuple, dtype: str, seconds: floa
             "method": {"name": name, "kind": kind, "backend": "numpy", "params": dict(params), "version": "v1"},
             "dtype": dtype, "device": "cpu", "status": status, "reason": reason,
             "metrics": {"rel_error": error} if timed else {}, "gates": {}, "time": time if timed else None,
-            "memory": None, "flops": 2.0 * gen_params["n"] ** 3 if timed else None,
+            "memory": None, "io": {"input_bytes": 8 * gen_params["n"] ** 2, "output_bytes": 8 * gen_params["n"] ** 2},
+            "flops": 2.0 * gen_params["n"] ** 3 if timed else None,
             "gflops": 2.0 * gen_params["n"] ** 3 / time["median"] / 1e9 if timed else None,
             "threads": {"requested": 2}, "timing_settings": {}, "wall": 0.1, "finished": "2026-11-23T00:00:00+00:00"}
 

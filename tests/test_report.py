@@ -76,6 +76,24 @@ def test_model_winners_fronts_and_fits(tmp_path):
         assert fit is not None and abs(fit.exponent - EXPONENTS[name.split("(")[0].split()[0]]) < 0.15, (name, fit)
 
 
+def test_roofline_places_cells_by_intensity_under_the_calibrated_ceilings(tmp_path):
+    runs = _synthetic(tmp_path)
+    model = build_model(runs)
+    (task,) = model.tasks
+    (view,) = task.roofline
+    assert (view.device, view.dtype, view.peak_gflops, view.bandwidth_gbs) == ("cpu", "float64", 100.0, 20.0)
+    timed = [r for r in runs[-1]["results"] if r["gflops"]]
+    assert sum(len(p) for p in view.points.values()) == len(timed)
+    for r in timed:
+        n = r["problem"]["params"]["n"]
+        # 2 n^3 FLOPs over n^2 float64 read and n^2 written: n / 8 FLOPs per byte
+        assert (n / 8, r["gflops"]) in [(x, y) for x, y, _ in view.points[r["method"]["name"]]]
+    write_report(runs, tmp_path / "rep")
+    page = (tmp_path / "rep" / "task-synth_task.html").read_text()
+    assert 'id="roofline"' in page and "roofline, cpu float64" in page
+    assert "ceiling: 100 GFLOP/s, 20 GB/s" in page
+
+
 def test_problems_without_the_size_parameter_are_left_out_of_scaling(tmp_path):
     rng = np.random.default_rng(2)
     recs = power_law_records(EXPONENTS, [32, 64, 128], rng)

@@ -123,7 +123,12 @@ def test_sparse_inputs_reach_sparse_methods_as_such(run_cli, tmp_path):
         for name in ("reference", "sparse_double", "torch_sparse_double"):
             r = by[(name, dtype)]
             assert r["status"] == "ok", r
-            assert r["input"] == {"bytes": A.nnz * 8 + A.nnz * 4 + 51 * 4, "sparse": True}
+            itemsize = size  # every method, the reference too, gets the cell's dtype
+            indices = 4 if name != "torch_sparse_double" else 8  # SciPy int32, torch int64
+            io = r["io"]
+            assert io["sparse"] is True
+            assert io["input_bytes"] == A.nnz * itemsize + (A.nnz + 51) * indices
+            assert io["output_bytes"] == 50 * 50 * itemsize  # the dense 2 A in the cell's dtype
         assert by[("sparse_double", dtype)]["metrics"]["nnz"] == A.nnz
         assert by[("sparse_double", dtype)]["metrics"]["itemsize"] == size
         assert by[("torch_sparse_double", dtype)]["metrics"]["itemsize"] == size

@@ -6,7 +6,9 @@
 - per problem: one row per cell (the newest run's record of each cell) with speedups
   against the reference and the fastest baseline, metrics, GFLOP/s and share of the
   calibrated peak; the points of the accuracy-against-time plot and its Pareto front;
-- history: each cell across runs of one machine, ordered by commit date.
+- history: each cell across runs of one machine, ordered by commit date;
+- per task, device and dtype: a roofline (GFLOP/s against FLOPs per byte of compulsory
+  traffic) under the calibrated matmul rate and copy bandwidth.
 """
 
 from __future__ import annotations
@@ -72,6 +74,20 @@ class ScalingView:
 
 
 @dataclass
+class RooflineView:
+    """Achieved GFLOP/s against arithmetic intensity for one device and dtype, under the
+    machine's calibrated ceilings: ``min(peak, bandwidth x intensity)`` (Williams,
+    Waterman and Patterson, "Roofline", CACM 52(4), 2009)."""
+
+    device: str
+    dtype: str
+    peak_gflops: float
+    bandwidth_gbs: float
+    source: str
+    points: dict[str, list[tuple[float, float, str]]]  # method -> (FLOP/byte, GFLOP/s, label)
+
+
+@dataclass
 class Winner:
     label: str
     dtype: str
@@ -92,6 +108,7 @@ class TaskView:
     scaling: list[ScalingView]
     not_ok: list[Record]
     statuses: dict[str, int]
+    roofline: list[RooflineView] = field(default_factory=list)
 
 
 @dataclass
@@ -131,21 +148,54 @@ def _directions(task: str, records: list[Record]) -> tuple[dict[str, str], str |
     return {n: directions.get(n, "lower") for n in names}, primary
 
 
-def _peak(record: Record, calibration: dict[str, dict[str, Any]]) -> tuple[float | None, str | None]:
-    """Share of the calibrated matmul rate of the cell's device and dtype, and its source."""
-    if not record.get("gflops"):
-        return None, None
+def _calibration_entry(record: Record, calibration: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+    """The calibration of the cell's device and dtype, at its thread count when there is one."""
     threads = (record.get("threads") or {}).get("requested")
     best = None
     for entry in calibration.values():
         if entry["device"] == record["device"] and entry["dtype"] == record["dtype"]:
             if best is None or entry.get("threads") == threads:
                 best = entry
+    return best
+
+
+def _source(entry: dict[str, Any]) -> str:
+    return (f"{entry['matmul_gflops']:.1f} GFLOP/s matmul, {entry['bandwidth_gbs']:.1f} GB/s copy ({entry['device']}, "
+            f"{entry['dtype']}, {entry['threads']} threads, measured {entry['measured'][:10]})")
+
+
+def _peak(record: Record, calibration: dict[str, dict[str, Any]]) -> tuple[float | None, str | None]:
+    """Share of the calibrated matmul rate of the cell's device and dtype, and its source."""
+    if not record.get("gflops"):
+        return None, None
+    best = _calibration_entry(record, calibration)
     if best is None:
         return None, None
-    return record["gflops"] / best["matmul_gflops"], (
-        f"{best['matmul_gflops']:.1f} GFLOP/s matmul ({best['device']}, {best['dtype']}, {best['threads']} threads, "
-        f"measured {best['measured'][:10]})")
+    return record["gflops"] / best["matmul_gflops"], _source(best)
+
+
+def intensity(record: Record) -> float | None:
+    """FLOPs per byte of compulsory traffic (inputs read once, output written once): a
+    lower bound on the traffic, so the roofline ceiling at this intensity is an upper
+    bound on what the cell could reach."""
+    io = record.get("io") or {}
+    moved = (io.get("input_bytes") or 0) + (io.get("output_bytes") or 0)
+    return record["flops"] / moved if record.get("flops") and moved > 0 else None
+
+
+def _roofline(records: list[Record], calibration: dict[str, dict[str, Any]]) -> list[RooflineView]:
+    """One roofline per device and dtype that has a calibration and cells with FLOPs and traffic."""
+    views = []
+    usable = [r for r in records if r.get("gflops") and intensity(r) and r["status"] in TIMED]
+    for (device, dtype), rs in group_by(usable, lambda r: (r["device"], r["dtype"])).items():
+        entry = _calibration_entry(rs[0], calibration)
+        if entry is None:
+            continue
+        points = {}
+        for r in rs:
+            points.setdefault(r["method"]["name"], []).append((intensity(r), r["gflops"], method_label(r)))
+        views.append(RooflineView(device, dtype, entry["matmul_gflops"], entry["bandwidth_gbs"], _source(entry), points))
+    return views
 
 
 def _rows(group: list[Record], calibration: dict[str, dict[str, Any]]) -> list[Row]:
@@ -263,7 +313,8 @@ def build_model(runs: list[dict[str, Any]]) -> ReportModel:
         winners = {pv.key: _winners(pv, primary, levels) for pv in problems}
         desc = registry.TASKS[task].description if task in registry.TASKS else ""
         not_ok = [r for r in records if r["status"] not in ("ok", "skipped")]
-        tasks.append(TaskView(task, desc, primary, directions, problems, levels, winners, _scaling(records), not_ok, statuses))
+        tasks.append(TaskView(task, desc, primary, directions, problems, levels, winners, _scaling(records), not_ok, statuses,
+                              _roofline(records, calibration)))
     envs = [(run["run"]["id"], run["environment"]) for run in runs]
     return ReportModel(infos, tasks, envs, calibration)
 

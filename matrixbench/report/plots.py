@@ -16,7 +16,7 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
-from .model import PLOT_FLOOR, ProblemView, Row, ScalingView
+from .model import PLOT_FLOOR, ProblemView, RooflineView, Row, ScalingView
 
 matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 8, "axes.titlesize": 9, "legend.fontsize": 7,
                             "axes.grid": True, "grid.alpha": 0.3})
@@ -146,4 +146,26 @@ def history(pv: ProblemView, labels: dict[str, str]) -> str | None:
     return _svg(fig)
 
 
-__all__ = ["accuracy_vs_time", "speedup_bars", "scaling", "history"]
+def roofline(view: RooflineView) -> str:
+    """Each timed cell at (FLOPs per byte, GFLOP/s), one colour per method, under the
+    ceilings ``min(peak, bandwidth x intensity)`` of the calibration."""
+    fig, (ax,) = _figure(3.8)
+    xs = [p[0] for pts in view.points.values() for p in pts]
+    lo, hi = min(xs) / 2, max(xs) * 2
+    ridge = view.peak_gflops / view.bandwidth_gbs  # FLOP/byte where the two ceilings meet
+    lo, hi = min(lo, ridge / 4), max(hi, ridge * 4)
+    grid = [lo * (hi / lo) ** (i / 200) for i in range(201)]
+    ax.plot(grid, [min(view.peak_gflops, view.bandwidth_gbs * x) for x in grid], color="black", lw=1.5,
+            label=f"ceiling: {view.peak_gflops:.0f} GFLOP/s, {view.bandwidth_gbs:.0f} GB/s")
+    for i, (name, pts) in enumerate(view.points.items()):
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], MARKERS[i % len(MARKERS)], ms=4,
+                color=COLORS[i % len(COLORS)], label=name)
+    _log(ax)
+    ax.set_xlabel("arithmetic intensity (FLOPs per byte of inputs read and output written)")
+    ax.set_ylabel("achieved GFLOP/s")
+    ax.set_title(f"roofline, {view.device} {view.dtype}")
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return _svg(fig)
+
+
+__all__ = ["accuracy_vs_time", "speedup_bars", "scaling", "history", "roofline"]

@@ -92,6 +92,12 @@ def _scaling_plot(view: Any) -> str:
     return plots.scaling(view)
 
 
+def _roofline_plot(view: Any) -> str:
+    from . import plots
+
+    return plots.roofline(view)
+
+
 def _map(fn: Any, items: list[Any], workers: int) -> list[Any]:
     if workers > 1 and len(items) > 8:
         with ProcessPoolExecutor(workers) as pool:
@@ -107,7 +113,8 @@ def write_html(model: ReportModel, out_dir: Path, workers: int = 1) -> Path:
         svgs = _map(_problem_plots, [(pv, task.primary) for pv in task.problems], workers)
         plots = {pv.key: [Markup(s) for s in svg] for pv, svg in zip(task.problems, svgs)}
         scaling = [(view, Markup(svg)) for view, svg in zip(task.scaling, _map(_scaling_plot, task.scaling, workers))]
-        page = env.get_template("task.html.j2").render(task=task, plots=plots, scaling=scaling,
+        roofline = [(view, Markup(_roofline_plot(view))) for view in task.roofline]
+        page = env.get_template("task.html.j2").render(task=task, plots=plots, scaling=scaling, roofline=roofline,
                                                        **_common(f"matrixbench: {task.name}", nav))
         (out_dir / task_href(task.name)).write_text(page, encoding="utf-8")
     index = out_dir / "index.html"
