@@ -97,14 +97,19 @@ def _sparse_to_backend(value: Any, backend: str, dtype: str, device: str) -> Any
     csr = value.tocsr().astype(np.dtype(dtype) if dtype != "bfloat16" else np.float32)
     if backend != "torch":
         return csr
+    import warnings
+
     import torch
 
-    return torch.sparse_csr_tensor(
-        torch.from_numpy(csr.indptr.astype(np.int64)),
-        torch.from_numpy(csr.indices.astype(np.int64)),
-        torch.from_numpy(csr.data),
-        size=csr.shape,
-    ).to(device=device, dtype=_torch_dtype(dtype))
+    with warnings.catch_warnings():  # "sparse CSR support is in beta": once per cell, says nothing new
+        warnings.filterwarnings("ignore", message=".*[Ss]parse CSR tensor support is in beta.*")
+        return torch.sparse_csr_tensor(
+            torch.from_numpy(csr.indptr.astype(np.int64)),
+            torch.from_numpy(csr.indices.astype(np.int64)),
+            torch.from_numpy(csr.data),
+            size=csr.shape,
+            check_invariants=True,  # O(nnz) once per cell; an invalid CSR would segfault later
+        ).to(device=device, dtype=_torch_dtype(dtype))
 
 
 def to_backend(value: Any, backend: str, dtype: str, device: str) -> Any:

@@ -141,8 +141,11 @@ class PreparedCell:
     input_bytes: int = 0  # of the inputs as the method gets them (its dtype; sparse as such)
 
     def flops(self) -> float | None:
+        """The method's FLOP model; None without one, or when the model says the count is
+        not known in advance (an iterative solver whose work depends on convergence)."""
         meth = self.cell.method_obj
-        return None if meth.flops is None else float(meth.flops(self.inputs64, **dict(self.cell.method_params)))
+        count = None if meth.flops is None else meth.flops(self.inputs64, **dict(self.cell.method_params))
+        return None if count is None else float(count)
 
     def evaluate(self, output: Any) -> dict[str, Any]:
         """Status (ok, inaccurate, nan, error), reason and metrics of one output."""

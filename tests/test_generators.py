@@ -14,6 +14,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 import pytest
 import scipy.linalg
 import yaml
@@ -51,10 +52,16 @@ def assert_spd(a: np.ndarray) -> None:
 
 SPD = {"spd", "gram", "hilbert", "lehmer", "pascal", "covariance", "tridiagonal", "grad_stats"}
 RECTANGULAR = {"singular", "lowrank_noise", "gaussian", "weights"}
+# Generators whose values are tested with their tasks (test_svd_topk, test_svd_update,
+# test_lstsq, test_sketch, test_matmul_approx); here only their registration and specs.
+TALL_AND_SPARSE = {"lowrank_decay", "sparse_lowrank", "sparse_stream", "lstsq_coherent", "lstsq_embeddings",
+                   "lstsq_gaussian", "lstsq_planted", "lstsq_sparse", "product_pair", "tall_coherent",
+                   "tall_gaussian", "tall_sparse"}
 
 
 def test_all_generators_registered():
-    assert set(OURS) == (SPD | RECTANGULAR) & set(GENERATORS)
+    assert set(OURS) == (SPD | RECTANGULAR | TALL_AND_SPARSE) & set(GENERATORS)
+    assert TALL_AND_SPARSE <= set(OURS)
     assert {"spd", "gram", "hilbert", "lehmer", "pascal", "covariance", "singular", "lowrank_noise", "gaussian",
             "weights"} <= set(OURS)
     for name in OURS:
@@ -93,17 +100,50 @@ def test_every_generator_smoke(name):
     missing = [m for m in gen.requires if importlib.util.find_spec(m) is None]
     if missing:
         pytest.skip(f"{name} needs {', '.join(missing)}")
-    given = {k: v for k, v in {"n": 5, "m": 4, "rank": 2}.items() if k in gen.params}
-    if name == "weights":
-        given = {"layer": 0, "name": "attention.query"}
+    given = SMALL.get(name, {k: v for k, v in {"n": 5, "m": 4, "rank": 2}.items() if k in gen.params})
     params = resolve(gen.params, given)
     a = gen.fn(rng(3), **params)
     b = gen.fn(rng(3), **params)
-    assert np.array_equal(a, b)  # deterministic, bit for bit
-    assert a.ndim == (3 if "batch" in gen.params else 2)
-    assert np.all(np.isfinite(a))
+    assert _parts_equal(a, b)  # deterministic, bit for bit
+    for part in _parts(a):
+        values = part.data if sp.issparse(part) else np.asarray(part)
+        assert np.all(np.isfinite(values))
+    if name in SPD | RECTANGULAR:
+        assert a.ndim == (3 if "batch" in gen.params else 2)
     if name in SPD:
         assert_spd(a)
+
+
+#: Small parameters for the generators whose defaults or required sizes are large.
+SMALL = {
+    "weights": {"layer": 0, "name": "attention.query"},
+    "lowrank_decay": {"m": 20, "n": 10},
+    "sparse_lowrank": {"m": 50, "n": 20, "density": 0.2, "rank": 2},
+    "sparse_stream": {"m": 50, "n": 20, "nnz": 200, "rank": 2, "updates": 2, "block": 5},
+    "lstsq_coherent": {"m": 20, "n": 5},
+    "lstsq_gaussian": {"m": 20, "n": 5},
+    "lstsq_sparse": {"m": 20, "n": 5, "s": 2},
+    "lstsq_planted": {"m": 50, "n": 10, "n_large": 3},
+    "product_pair": {"n": 20, "d": 5, "m": 4},
+    "tall_coherent": {"n": 20, "d": 5},
+    "tall_gaussian": {"n": 20, "d": 5},
+    "tall_sparse": {"n": 20, "d": 5, "s": 2},
+}
+
+
+def _parts(value):
+    """The arrays and sparse matrices of a generator's output (a dict or list of them, or one)."""
+    if isinstance(value, dict):
+        return [p for v in value.values() for p in _parts(v)]
+    if isinstance(value, (list, tuple)):
+        return [p for v in value for p in _parts(v)]
+    return [value]
+
+
+def _parts_equal(a, b) -> bool:
+    pa, pb = _parts(a), _parts(b)
+    return len(pa) == len(pb) and all(
+        (x != y).nnz == 0 if sp.issparse(x) else np.array_equal(x, y) for x, y in zip(pa, pb))
 
 
 # --------------------------------------------------------------------------- spd

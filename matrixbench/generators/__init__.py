@@ -24,6 +24,17 @@ module          generators      what
                                 extra ``weights``: all-MiniLM-L6-v2)
 ``shampoo``     ``tridiagonal``, Shampoo's tests: tridiag(beta, alpha, beta); the
                 ``grad_stats``  accumulated gradient statistic sum_t G_t G_t^T / T
+``stream``      ``sparse_``     sparse planted low rank plus noise, then T blocks of
+                ``stream``      new rows (a dict ``{"A", "updates"}``)
+``regression``  ``lstsq_*``     least-squares problems ``{"A", "b"}``: Gaussian,
+                                planted spectrum, coherent rows, sparse, embeddings
+``tall``        ``tall_*``,     tall ``n x d`` for sketching: Gaussian, coherent rows,
+                ``product_``    s non-zeros per row; the pair ``{"A", "B"}`` of
+                ``pair``        ``A^T B`` (dense or sparse, shared row scaling)
+``lowrank``     ``lowrank_``    decaying low-rank signal (exponential or polynomial,
+                ``decay``,      effective rank) plus a noise tail; sparse planted
+                ``sparse_``     low rank on a random pattern (CSR, given density)
+                ``lowrank``
 ==============  ==============  ====================================================
 
 ``real_data`` loads and checksums the files of ``datasets/`` (no generator).
@@ -31,6 +42,10 @@ module          generators      what
 
 from . import classical, covariance, gram, spd  # noqa: F401  (importing registers them)
 from . import shampoo, singular, weights  # noqa: F401
+from . import lowrank  # noqa: F401
+from . import stream  # noqa: F401
+from . import regression  # noqa: F401
+from . import tall  # noqa: F401
 from .real_data import DatasetError, load_dataset
 
 __all__ = ["DatasetError", "load_dataset"]
