@@ -73,22 +73,25 @@ def test_fwht_rejects_other_lengths() -> None:
 
 
 def test_fwht_time_grows_like_n_log_n() -> None:
-    """Median times over n = 2^15..2^20 (16 columns): the fitted exponent of time against
-    n is near 1 (n log n gives about 1.06 over this range; n^2 would give 2)."""
+    """Best-of-9 times over n = 2^15..2^20 (16 columns): the fitted exponent of time
+    against ``n log n`` is near 1 (n^2 would give about 1.9 over this range; measured 1.22
+    on the 2-core machine, the large sizes leaving the caches add a little). The minimum,
+    not the median: a busy machine only ever adds time, and the minimum shrugs it off."""
     sizes = [2**p for p in range(15, 21)]
     inputs = [torch.randn(n, 16) for n in sizes]
     for x in inputs:  # warm-up: thread pools, allocator, caches
         fwht(x)
-    medians = []
+    best = []
     for x in inputs:
         reps = []
-        for _ in range(7):
+        for _ in range(9):
             t0 = time.perf_counter()
             fwht(x)
             reps.append(time.perf_counter() - t0)
-        medians.append(float(np.median(reps)))
-    slope = np.polyfit(np.log(sizes), np.log(medians), 1)[0]
-    assert 0.8 <= slope <= 1.4, (slope, medians)
+        best.append(min(reps))
+    work = [n * np.log2(n) for n in sizes]
+    slope = np.polyfit(np.log(work), np.log(best), 1)[0]
+    assert 0.75 <= slope <= 1.5, (slope, best)
 
 
 # -- operators ------------------------------------------------------------------------------

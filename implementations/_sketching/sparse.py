@@ -69,7 +69,8 @@ class SparseSketch(SketchOperator):
 
         if dtype not in self._csr:
             coo = torch.sparse_coo_tensor(
-                torch.stack([self.rows, self.cols]), self.vals.to(dtype), (self.k, self.n)
+                torch.stack([self.rows, self.cols]), self.vals.to(dtype), (self.k, self.n),
+                check_invariants=False,  # valid by construction; the check would be timed
             )
             self._csr[dtype] = coo.coalesce().to_sparse_csr()
         return self._csr[dtype]

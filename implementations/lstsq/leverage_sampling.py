@@ -79,7 +79,7 @@ def leverage_sampling(A: torch.Tensor, b: torch.Tensor, factor: float = 8.0, ske
     weights = (cdf[-1] / (k * scores[rows])).sqrt()  # 1 / sqrt(k p_i): E[(W P A)^T (W P A)] = A^T A
     if is_torch_sparse(A):  # rows of a CSR matrix: product with the k x m sampling matrix
         P = torch.sparse_coo_tensor(torch.stack([torch.arange(k, device=A.device), rows]), weights,
-                                    size=(k, m)).to_sparse_csr()
+                                    size=(k, m), check_invariants=False).to_sparse_csr()
         SA = (P @ A).to_dense()
     else:
         SA = A[rows] * weights[:, None]

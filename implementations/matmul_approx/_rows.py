@@ -58,7 +58,8 @@ def take_rows(M: torch.Tensor, idx: torch.Tensor) -> torch.Tensor:
     lengths = crow[idx + 1] - crow[idx]
     pos = _segments(crow[idx], lengths)
     new_crow = torch.cat([torch.zeros(1, dtype=crow.dtype, device=crow.device), torch.cumsum(lengths, 0)])
-    return torch.sparse_csr_tensor(new_crow, M.col_indices()[pos], M.values()[pos], size=(idx.shape[0], M.shape[1]))
+    return torch.sparse_csr_tensor(new_crow, M.col_indices()[pos], M.values()[pos], size=(idx.shape[0], M.shape[1]),
+                                   check_invariants=False)  # selected rows of a valid CSR
 
 
 def weighted_outer_sum(

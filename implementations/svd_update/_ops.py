@@ -180,7 +180,8 @@ def vstack(blocks: list[Array]) -> Array:
             cols.append(b.col_indices())
             vals.append(b.values())
         shape = (sum(b.shape[0] for b in blocks), blocks[0].shape[1])
-        return torch.sparse_csr_tensor(torch.cat(crows), torch.cat(cols), torch.cat(vals), size=shape)
+        return torch.sparse_csr_tensor(torch.cat(crows), torch.cat(cols), torch.cat(vals), size=shape,
+                                       check_invariants=False)  # stacked valid blocks
     if is_sparse(blocks[0]):
         import scipy.sparse as sp
 
