@@ -8,6 +8,7 @@ and where.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import signal
 import sys
@@ -131,7 +132,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise UsageError(str(exc)) from None
         opts = run_file.data["run"]["options"]
         args.suites = args.suites or opts.get("suites", [])
-        for name in ("quick", "device", "methods", "filter", "timeout", "threads", "plugin", "rounds"):
+        for name in ("quick", "device", "methods", "filter", "entry", "timeout", "threads", "plugin", "rounds"):
             if getattr(args, name) in (None, False, []):
                 setattr(args, name, opts.get(name))
     plugins = _plugins(args)
@@ -142,15 +143,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     for m in methods:
         if m not in known:
             raise UsageError(f"--methods: unknown method {m!r}; known: {', '.join(sorted(known))}")
+    entries = [e for part in (args.entry or []) for e in part.split(",") if e]
+    names = {e.name for s in suites for e in s.entries}
+    for e in entries:
+        if e not in names:
+            close = difflib.get_close_matches(e, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(f"--entry: no benchmark {e!r} in these suites{hint}; known: {', '.join(sorted(names))}")
     overrides = {**(QUICK if args.quick else {}), **({"rounds": args.rounds} if args.rounds else {})}
     cells = plan(suites, timing_overrides=overrides or None, devices=args.device, methods=methods,
-                 patterns=args.filter, threads=args.threads)
+                 patterns=args.filter, threads=args.threads, entries=entries)
     if not cells:
-        raise UsageError("no cell matches: check --device, --methods and --filter")
+        raise UsageError("no cell matches: check --entry, --device, --methods and --filter")
 
     out, err = make_console(), make_console(stderr=True)
     options = {"suites": suite_paths, "quick": args.quick, "device": args.device, "methods": args.methods,
-               "filter": args.filter, "timeout": args.timeout, "threads": args.threads, "plugin": plugins,
+               "filter": args.filter, "entry": args.entry, "timeout": args.timeout, "threads": args.threads, "plugin": plugins,
                "rounds": args.rounds}
     if args.resume:
         for s in suites:
@@ -354,6 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", action="append", choices=list(registry.DEVICES), help="only these devices")
     p.add_argument("--methods", action="append", help="only these methods (comma-separated)")
     p.add_argument("--filter", action="append", help="only cells whose key matches (glob, or substring)")
+    p.add_argument("--entry", action="append", help="only these benchmarks of the suites, by name (comma-separated)")
     p.add_argument("--results", default="results", help="folder for run files (default: results/)")
     p.add_argument("--resume", metavar="RUN", help="finish an interrupted run file")
     p.add_argument("--timeout", type=float, help="seconds per cell before the worker is killed")

@@ -120,18 +120,24 @@ def plan(
     methods: Iterable[str] | None = None,
     patterns: Iterable[str] | None = None,
     threads: int | None = None,
+    entries: Iterable[str] | None = None,
 ) -> list[Cell]:
-    """Expand suites into cells, in suite order, filtered by device, method and key pattern.
+    """Expand suites into cells, in suite order, filtered by entry, device, method and key pattern.
 
     ``patterns`` are shell-style globs matched against the key; a pattern without a
-    wildcard matches as a substring.
+    wildcard matches as a substring. ``entries`` names benchmarks of the suites: a cell
+    key does not say which entry it came from (two entries may share a cell), so this
+    is the way to run one entry alone.
     """
+    entry_set = set(entries) if entries else None
     device_set = set(devices) if devices else None
     method_set = set(methods) if methods else None
     globs = [p if any(c in p for c in "*?[") else f"*{p}*" for p in (patterns or [])]
     cells: dict[str, Cell] = {}
     for suite in suites:
         for entry in suite.entries:
+            if entry_set is not None and entry.name not in entry_set:
+                continue
             timing = TimingSettings.from_mapping({**entry.timing, **(timing_overrides or {})})
             for problem in problems_of(entry):
                 for mspec in entry.methods:

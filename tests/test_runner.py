@@ -136,3 +136,37 @@ def test_sparse_inputs_reach_sparse_methods_as_such(run_cli, tmp_path):
         skipped = by[("sleep", dtype)]
         assert skipped["status"] == "skipped"
         assert skipped["reason"] == "method 'sleep' takes dense inputs only and this problem is sparse"
+
+
+TWO_ENTRIES = """\
+name: two
+benchmarks:
+  - name: small
+    task: probe
+    problems: {generator: probe_gaussian, params: {n: [3, 4]}}
+    methods: [reference, sleep]
+    dtypes: [float64]
+    devices: [cpu]
+    timing: {min_time: 0.01, max_time: 0.05}
+  - name: large
+    task: probe
+    problems: {generator: probe_gaussian, params: {n: [4, 6]}}
+    methods: [reference]
+    dtypes: [float64]
+    devices: [cpu]
+    timing: {min_time: 0.01, max_time: 0.05}
+"""
+
+
+def test_entry_runs_one_benchmark_of_a_suite(run_cli, tmp_path):
+    # n = 4 / reference is a cell of both entries: a key filter cannot tell them apart
+    (tmp_path / "two.yaml").write_text(TWO_ENTRIES)
+    res = run_cli("run", "two.yaml", "--entry", "large")
+    assert res.returncode == 0, res.stderr
+    run = read_run(only_run_file(tmp_path))
+    got = sorted((r["entry"], r["problem"]["params"]["n"], r["method"]["name"]) for r in run["results"])
+    assert got == [("large", 4, "reference"), ("large", 6, "reference")]
+    assert run["run"]["options"]["entry"] == ["large"]
+    bad = run_cli("run", "two.yaml", "--entry", "lage")
+    assert bad.returncode == 2
+    assert "no benchmark 'lage'" in bad.stderr and "did you mean 'large'?" in bad.stderr
