@@ -42,10 +42,7 @@ module          generators      what
 
 from . import classical, covariance, gram, spd  # noqa: F401  (importing registers them)
 from . import shampoo, singular, weights  # noqa: F401
-from . import lowrank  # noqa: F401
-from . import stream  # noqa: F401
-from . import regression  # noqa: F401
-from . import tall  # noqa: F401
+from . import lowrank, regression, stream, tall  # noqa: F401
 from .real_data import DatasetError, load_dataset
 
 __all__ = ["DatasetError", "load_dataset"]

@@ -35,12 +35,12 @@ consistent system ``b = A x_0``.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..params import Param
 from ..registry import generator
 from ._common import serial_blas
 from .singular import haar_frame
+from .tall import tall_coherent, tall_gaussian, tall_sparse
 from .weights import weights
 
 _NOISE = Param(float, 1e-2, min=0.0, doc="||b - A x_0|| / ||A x_0||: noise relative to the signal")
@@ -67,9 +67,9 @@ def _check(m: int, n: int) -> None:
     params={"m": Param(int, min=1, doc="rows"), "n": Param(int, min=1, doc="columns (m >= n)"), "noise": _NOISE},
 )
 def lstsq_gaussian(rng: np.random.Generator, m: int, n: int, noise: float = 1e-2) -> dict:
-    """Gaussian ``A`` (m x n) and ``b = A x_0 + e``, ``||e|| = noise ||A x_0||``."""
+    """Gaussian ``A`` (m x n, :func:`tall_gaussian`) and ``b = A x_0 + e``, ``||e|| = noise ||A x_0||``."""
     _check(m, n)
-    return _with_noise(rng, rng.standard_normal((m, n)), noise)
+    return _with_noise(rng, tall_gaussian(rng, m, n), noise)
 
 
 @generator(
@@ -126,10 +126,10 @@ def lstsq_planted(
     },
 )
 def lstsq_coherent(rng: np.random.Generator, m: int, n: int, sigma: float = 2.0, noise: float = 1e-2) -> dict:
-    """Gaussian rows scaled by ``exp(sigma z_i)``: coherent ``A`` (a few rows with leverage near 1)."""
+    """Gaussian rows scaled by ``exp(sigma z_i)`` (:func:`tall_coherent`): coherent ``A``
+    (a few rows with leverage near 1)."""
     _check(m, n)
-    A = rng.standard_normal((m, n)) * np.exp(sigma * rng.standard_normal(m))[:, None]
-    return _with_noise(rng, A, noise)
+    return _with_noise(rng, tall_coherent(rng, m, n, sigma), noise)
 
 
 @generator(
@@ -142,20 +142,12 @@ def lstsq_coherent(rng: np.random.Generator, m: int, n: int, sigma: float = 2.0,
     },
 )
 def lstsq_sparse(rng: np.random.Generator, m: int, n: int, s: int = 8, noise: float = 1e-2) -> dict:
-    """Sparse ``A`` (CSR) with ``s`` standard normal entries per row at distinct random columns."""
+    """Sparse ``A`` (CSR, :func:`tall_sparse`) with ``s`` standard normal entries per row at
+    distinct random columns."""
     _check(m, n)
     if s > n:
         raise ValueError(f"s = {s} nonzeros per row exceeds n = {n}")
-    cols = rng.integers(0, n, size=(m, s))
-    while True:  # redraw the rows that hit a column twice (few when s << n)
-        srt = np.sort(cols, axis=1)
-        bad = np.flatnonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1)) if s > 1 else np.empty(0, int)
-        if bad.size == 0:
-            break
-        cols[bad] = rng.integers(0, n, size=(bad.size, s))
-    A = sp.csr_matrix((rng.standard_normal(m * s), cols.ravel(), np.arange(0, m * s + 1, s)), shape=(m, n))
-    A.sort_indices()
-    return _with_noise(rng, A, noise)
+    return _with_noise(rng, tall_sparse(rng, m, n, s), noise)
 
 
 @generator(
