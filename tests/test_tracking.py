@@ -94,7 +94,9 @@ def test_matrixbench_compare_names_the_slower_cell(repo, measured):
     assert measured["run_base"].returncode == 0, measured["run_base"].stderr
     assert measured["run_head"].returncode == 0, measured["run_head"].stderr
     base, head = (str(next((repo / f"r_{n}").glob("*/*.json"))) for n in ("base", "head"))
-    res = run(repo, sys.executable, "-m", "matrixbench", "compare", base, head)
+    # --threshold 0.2: the change is a 33% slowdown; a busy CI machine has drifted an
+    # unchanged cell (the eigh reference) past the default 10% between two runs.
+    res = run(repo, sys.executable, "-m", "matrixbench", "compare", "--threshold", "0.2", base, head)
     assert res.returncode == 1, res.stdout
     assert f"regression: time time (min): {CELL}" in res.stderr
     assert f"regression: accuracy rel_error: {MPA}" in res.stderr
