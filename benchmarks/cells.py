@@ -44,9 +44,9 @@ def _run_cells(task: str) -> dict[str, dict[str, Any]]:
 
     cells = [c for c in _cells() if c.problem.task == task]
     with tempfile.TemporaryDirectory() as tmp:
-        run_file = RunFile.create(Path(tmp), "asv", {"suites": [], "command": ["asv"], "options": {}}, collect(ROOT))
         cache = Path(os.environ.get("MATRIXBENCH_CACHE", Path(tmp) / "cache"))
-        Runner(run_file, cache).run(cells)
+        with RunFile.create(Path(tmp), "asv", {"suites": [], "command": ["asv"], "options": {}}, collect(ROOT)) as run_file:
+            Runner(run_file, cache).run(cells)
         return {r["key"]: r for r in run_file.data["results"]}
 
 

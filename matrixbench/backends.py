@@ -94,7 +94,8 @@ def nbytes(value: Any) -> int:
 
 
 def _sparse_to_backend(value: Any, backend: str, dtype: str, device: str) -> Any:
-    csr = value.tocsr().astype(np.dtype(dtype) if dtype != "bfloat16" else np.float32)
+    csr = value.tocsr().astype(np.dtype(dtype) if dtype != "bfloat16" else np.float32, copy=True)
+    csr.indices, csr.indptr = csr.indices.copy(), csr.indptr.copy()
     if backend != "torch":
         return csr
     import warnings
@@ -112,8 +113,39 @@ def _sparse_to_backend(value: Any, backend: str, dtype: str, device: str) -> Any
         ).to(device=device, dtype=_torch_dtype(dtype))
 
 
+def readonly(value: Any) -> Any:
+    """``value`` with every NumPy array in it (sparse parts too) made read-only: the
+    inputs a worker keeps for all the cells of a problem, which no method may alter."""
+    if isinstance(value, dict):
+        return {k: readonly(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(readonly(v) for v in value)
+    parts = (value.data, value.indices, value.indptr) if is_sparse(value) and hasattr(value, "indptr") else (value,)
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            part.flags.writeable = False
+    return value
+
+
+def float_dtypes(value: Any) -> list[str]:
+    """Names of the floating dtypes of the arrays and tensors in ``value`` (recursively)."""
+    if isinstance(value, WithInfo):
+        return float_dtypes(value.value)
+    if isinstance(value, dict):
+        return [d for v in value.values() for d in float_dtypes(v)]
+    if isinstance(value, (list, tuple)):
+        return [d for v in value for d in float_dtypes(v)]
+    if isinstance(value, np.ndarray) or is_sparse(value):
+        return [str(value.dtype)] if value.dtype.kind == "f" else []
+    if type(value).__module__.startswith("torch") and hasattr(value, "is_floating_point"):
+        return [str(value.dtype).removeprefix("torch.")] if value.is_floating_point() else []
+    return []
+
+
 def to_backend(value: Any, backend: str, dtype: str, device: str) -> Any:
-    """Cast float arrays in ``value`` (recursively) to the cell's dtype and device."""
+    """A private copy of ``value`` with its float arrays cast (recursively) to the cell's
+    dtype and device: never a view of the caller's arrays, so that a method writing into
+    its input cannot alter them."""
     if is_sparse(value):
         return _sparse_to_backend(value, backend, dtype, device)
     if isinstance(value, dict):
@@ -124,12 +156,14 @@ def to_backend(value: Any, backend: str, dtype: str, device: str) -> Any:
         if backend == "torch":
             import torch
 
-            return torch.from_numpy(np.ascontiguousarray(value)).to(device=device, dtype=_torch_dtype(dtype))
-        return np.ascontiguousarray(value, dtype=np.dtype(dtype))
+            return torch.from_numpy(np.array(value, order="C")).to(device=device, dtype=_torch_dtype(dtype))
+        return np.array(value, dtype=np.dtype(dtype), order="C")
     if isinstance(value, np.ndarray) and backend == "torch":
         import torch
 
-        return torch.from_numpy(np.ascontiguousarray(value)).to(device=device)
+        return torch.from_numpy(np.array(value, order="C")).to(device=device)
+    if isinstance(value, np.ndarray):
+        return np.array(value, order="C")
     return value
 
 

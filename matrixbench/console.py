@@ -18,7 +18,7 @@ from .fmt import fmt_bytes, fmt_num, fmt_time
 from .results import method_label, reference_time
 
 STATUS_STYLE = {"ok": "green", "inaccurate": "yellow", "nan": "red", "error": "red", "timeout": "red",
-                "crashed": "red", "skipped": "dim"}
+                "crashed": "red", "invalid": "magenta", "skipped": "dim"}
 
 
 def results_tables(results: Iterable[dict[str, Any]]) -> list[Table]:

@@ -1,81 +1,155 @@
 """What happens to one cell inside the worker process.
 
-generate the input (seeded, float64) -> the reference output (float64, cached on disk)
--> cast the inputs to the cell's backend, dtype and device -> time the call -> measure
-its peak memory (one more call, whose output is scored) -> bring the output back to
-float64 -> the task's metrics -> gates -> status.
+    generate the input (seeded, float64, read-only) -> check the task's preconditions
+    -> the reference output (float64, cached on disk by the input's checksum)
+    -> check(cell) with the inputs -> cast a private copy of the inputs to the cell's
+    backend, dtype and device -> time the call -> measure its peak memory (one more
+    call, whose output is scored) -> did the method write into its input?
+    -> the output's structure, shape and dtype -> float64 -> the task's metrics
+    -> verdict (:mod:`matrixbench.verdict`) -> a :class:`~matrixbench.record.CellResult`
+
+Every method gets its own copy of the inputs, made before the clock starts, so a method
+that writes into its input cannot corrupt the next cells; it is caught (a digest of its
+inputs before and after) and its cell is an ``error``. The reference cache key is the
+checksum of the generated inputs plus the version of the reference's code, so a change
+anywhere in a generator, a helper it imports or a data file it reads gives a new
+reference, never a stale one.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import pickle
 import tempfile
 import time
 import traceback
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from . import registry
-from .backends import all_finite, as_float64, has_sparse, nbytes, split_info, synchronizer, to_backend, to_float64
+from .backends import (all_finite, as_float64, float_dtypes, has_sparse, nbytes, readonly, split_info, synchronizer,
+                       to_backend, to_float64)
 from .memory import cpu_peak, cuda_peak
 from .plan import Cell, Problem
+from .record import CellResult
 from .registry import WithInfo
 from .timing import CpuTimer, CudaTimer, measure
+from .verdict import Verdict, check, failed, finite_or_none, judge, preconditions
 
-_INPUTS: dict[str, dict[str, Any]] = {}
+
+@dataclass
+class ProblemData:
+    """One problem instance's float64 inputs (read-only), their checksum, and the task's
+    precondition violation (None when the problem is valid)."""
+
+    problem: Problem
+    inputs: dict[str, Any]
+    checksum: str
+    invalid: str | None
+
+
+_PROBLEM: dict[str, ProblemData] = {}
 _REFERENCES: dict[str, Any] = {}
 
 
-def problem_inputs(problem: Problem) -> dict[str, Any]:
-    """The task's float64 inputs for ``problem``, generated once per worker."""
-    if problem.key not in _INPUTS:
+def checksum(value: Any) -> str:
+    """sha256 (16 hex digits) of a structure of arrays, sparse matrices and scalars:
+    two runs with equal checksums measured the same matrices."""
+    digest = hashlib.sha256()
+
+    def feed(v: Any) -> None:
+        if isinstance(v, dict):
+            for k in sorted(v):
+                digest.update(repr(k).encode())
+                feed(v[k])
+        elif isinstance(v, (list, tuple)):
+            for item in v:
+                feed(item)
+        elif hasattr(v, "tocsr") and hasattr(v, "nnz"):
+            csr = v.tocsr()
+            digest.update(repr(("csr", csr.shape, str(csr.dtype))).encode())
+            for part in (csr.data, csr.indices, csr.indptr):
+                digest.update(np.ascontiguousarray(part).tobytes())
+        elif isinstance(v, np.ndarray):
+            digest.update(repr((v.shape, str(v.dtype))).encode())
+            digest.update(np.ascontiguousarray(v).tobytes())
+        elif type(v).__module__.startswith("torch"):
+            feed(v.detach().cpu().contiguous().numpy() if v.layout == _strided() else repr(v))
+        else:
+            digest.update(repr(v).encode())
+
+    feed(value)
+    return digest.hexdigest()[:16]
+
+
+def _strided() -> Any:
+    import torch
+
+    return torch.strided
+
+
+def problem_data(problem: Problem) -> ProblemData:
+    """Generate ``problem``'s inputs once per worker (one problem is kept in memory: cells
+    come grouped by problem) and check the task's preconditions on them."""
+    if problem.key not in _PROBLEM:
+        _PROBLEM.clear()
         gen = registry.GENERATORS[problem.generator]
         task = registry.TASKS[problem.task]
         matrix = gen.fn(np.random.default_rng(problem.seed), **dict(problem.params))
-        _INPUTS.clear()  # cells come grouped by problem: keep one instance in memory
-        _INPUTS[problem.key] = task.make_inputs(as_float64(matrix), **dict(problem.task_params))
-    return _INPUTS[problem.key]
+        inputs = readonly(task.make_inputs(as_float64(matrix), **dict(problem.task_params)))
+        _PROBLEM[problem.key] = ProblemData(problem, inputs, checksum(inputs), preconditions(task, inputs))
+    return _PROBLEM[problem.key]
 
 
-def reference_path(problem: Problem, cache_dir: Path) -> Path:
-    """Cache file of the reference output: keyed by the problem and the code versions."""
-    task = registry.TASKS[problem.task]
-    ref = registry.METHODS[(problem.task, task.reference)]
-    ident = json.dumps([problem.to_dict(), registry.GENERATORS[problem.generator].version, ref.version], sort_keys=True, default=str)
-    digest = hashlib.sha256(ident.encode()).hexdigest()[:24]
-    return cache_dir / "references" / problem.task / f"{digest}.pkl"
+def reference_version(task: registry.Task) -> str:
+    ref = registry.METHODS[(task.name, task.reference)]
+    return ref.version + registry.source_hash(task.score)
 
 
-def ensure_reference(problem: Problem, cache_dir: Path) -> tuple[str, float]:
-    """Compute the reference once (float64, CPU) unless cached; return (path, seconds)."""
-    path = reference_path(problem, cache_dir)
+def reference_path(data: ProblemData, cache_dir: Path) -> Path:
+    """Cache file of the reference output: keyed by the inputs' checksum and the code of
+    the reference (and the task module that scores against it)."""
+    task = registry.TASKS[data.problem.task]
+    ident = f"{task.name}\0{data.checksum}\0{reference_version(task)}"
+    return cache_dir / "references" / task.name / f"{hashlib.sha256(ident.encode()).hexdigest()[:24]}.pkl"
+
+
+def ensure_reference(problem: Problem, cache_dir: Path) -> dict[str, Any]:
+    """Generate the problem, check it, compute the reference once (float64, CPU) unless
+    cached. Returns ``{"checksum", "invalid", "seconds"}``; raises if the reference fails."""
+    data = problem_data(problem)
+    info = {"checksum": data.checksum, "invalid": data.invalid, "seconds": 0.0}
+    if data.invalid:
+        return info
+    path = reference_path(data, cache_dir)
     if path.exists():
-        return str(path), 0.0
+        return info
     task = registry.TASKS[problem.task]
     ref = registry.METHODS[(problem.task, task.reference)]
-    inputs = to_backend(problem_inputs(problem), ref.backend, "float64", "cpu")
+    inputs = to_backend(data.inputs, ref.backend, "float64", "cpu")
     start = time.perf_counter()
     output, _ = split_info(ref.fn(**inputs))
-    seconds = time.perf_counter() - start
+    info["seconds"] = time.perf_counter() - start
     output = to_float64(output)
     if not all_finite(output):
         raise FloatingPointError("the reference output has NaN or Inf")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    with os.fdopen(fd, "wb") as f:
-        pickle.dump(output, f, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
-    return str(path), seconds
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            pickle.dump(output, f, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return info
 
 
-def load_reference(problem: Problem, cache_dir: Path) -> Any:
-    path = reference_path(problem, cache_dir)
+def load_reference(data: ProblemData, cache_dir: Path) -> Any:
+    path = reference_path(data, cache_dir)
     if str(path) not in _REFERENCES:
         _REFERENCES.clear()
         with open(path, "rb") as f:
@@ -83,25 +157,11 @@ def load_reference(problem: Problem, cache_dir: Path) -> Any:
     return _REFERENCES[str(path)]
 
 
-def _error_reason(exc: BaseException) -> tuple[str, str]:
+def error_reason(exc: BaseException) -> tuple[str, str]:
+    """(one-line reason with the innermost file:line, the traceback's last 4000 characters)."""
     tb = traceback.extract_tb(exc.__traceback__)
     where = f" (at {Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
     return f"{type(exc).__name__}: {exc}{where}", "".join(traceback.format_exception(exc))[-4000:]
-
-
-def gate_failures(metrics: dict[str, float], gates: dict[str, float], task: registry.Task) -> list[str]:
-    """Human-readable list of the gates that ``metrics`` miss."""
-    failures = []
-    for name, limit in gates.items():
-        value = metrics.get(name)
-        direction = task.metric(name).direction if task.metric(name) else "lower"
-        if value is None:
-            failures.append(f"{name} missing (gate {limit:.3g})")
-        elif direction == "lower" and not value <= limit:
-            failures.append(f"{name} {value:.3g} > gate {limit:.3g}")
-        elif direction == "higher" and not value >= limit:
-            failures.append(f"{name} {value:.3g} < gate {limit:.3g}")
-    return failures
 
 
 def set_threads(threads: int) -> dict[str, Any]:
@@ -125,20 +185,60 @@ def set_threads(threads: int) -> dict[str, Any]:
     return info
 
 
+def _shapes(value: Any, path: str = "output") -> dict[str, tuple[int, ...] | str]:
+    """Each array's shape (or the kind of a non-array leaf) by its place in a structure."""
+    if isinstance(value, dict):
+        return {k2: v2 for k, v in value.items() for k2, v2 in _shapes(v, f"{path}[{k!r}]").items()}
+    if isinstance(value, (list, tuple)):
+        return {k2: v2 for i, v in enumerate(value) for k2, v2 in _shapes(v, f"{path}[{i}]").items()}
+    if hasattr(value, "shape") and not isinstance(value, (int, float)):
+        return {path: tuple(int(s) for s in value.shape)}
+    return {path: type(value).__name__}
+
+
+def output_problem(output: Any, reference: Any, inputs: dict[str, Any], task: registry.Task) -> str | None:
+    """What is wrong with a float64 output's structure or shapes, or None."""
+    if output is None:
+        return "the method returned None"
+    if task.check_output is not None:
+        return task.check_output(output, reference, inputs) or None
+    got, want = _shapes(output), _shapes(reference)
+    if got != want:
+        if set(got) != set(want):
+            return f"the output's structure is {sorted(got)}, expected {sorted(want)} (the reference's)"
+        diff = next(k for k in want if got[k] != want[k])
+        return f"{diff} has shape {got[diff]}, expected {want[diff]} (the reference's)"
+    return None
+
+
+def dtype_problem(output: Any, dtype: str) -> str | None:
+    """A floating array in the output that is not in the cell's dtype, or None."""
+    found = sorted(set(float_dtypes(output)) - {dtype})
+    if found:
+        return f"the output is {', '.join(found)}, not the cell's {dtype}: it was not computed in {dtype}"
+    return None
+
+
 @dataclass
 class PreparedCell:
-    """A cell ready to call: inputs cast and on the device, the reference loaded.
+    """A cell ready to call: a private copy of the inputs cast and on the device, the
+    reference loaded.
 
     ``call()`` runs the method once and synchronizes the device, so that whoever times it
     (this harness, pytest-benchmark) measures completed work; ``evaluate(output)`` scores
-    an output and gives the cell's status, reason and metrics.
+    an output and gives the cell's verdict and metrics.
     """
 
     cell: Cell
     call: Callable[[], Any]
-    inputs64: dict[str, Any]
+    data: ProblemData
+    inputs: dict[str, Any]
     reference: Any
     input_bytes: int = 0  # of the inputs as the method gets them (its dtype; sparse as such)
+
+    @property
+    def inputs64(self) -> dict[str, Any]:
+        return self.data.inputs
 
     def flops(self) -> float | None:
         """The method's FLOP model; None without one, or when the model says the count is
@@ -147,50 +247,38 @@ class PreparedCell:
         count = None if meth.flops is None else meth.flops(self.inputs64, **dict(self.cell.method_params))
         return None if count is None else float(count)
 
-    def evaluate(self, output: Any) -> dict[str, Any]:
-        """Status (ok, inaccurate, nan, error), reason and metrics of one output."""
+    def evaluate(self, output: Any, *, wrote_input: str | None = None) -> tuple[Verdict, dict[str, float | None], str | None]:
+        """(verdict, metrics, traceback of a scoring failure) of one output."""
         task = registry.TASKS[self.cell.problem.task]
-        result: dict[str, Any] = {"status": "ok", "reason": "", "metrics": {}}
-        failure = output.failure if isinstance(output, WithInfo) else None
-        output, info = split_info(output)
-        output = to_float64(output)
-        if not all_finite(output):
-            result["status"], result["reason"] = "nan", "the output has NaN or Inf entries"
-            return result
-        try:
-            metrics = task.score(output, self.reference, self.inputs64)
-        except Exception as exc:
-            result["status"] = "error"
-            result["reason"], result["traceback"] = _error_reason(exc)
-            result["reason"] = "scoring failed: " + result["reason"]
-            return result
-        metrics = {k: float(v) for k, v in {**metrics, **info}.items()}
-        result["metrics"] = metrics
-        if any(not np.isfinite(v) for v in metrics.values()):
-            result["status"], result["reason"] = "nan", "a metric is NaN or Inf: " + ", ".join(k for k, v in metrics.items() if not np.isfinite(v))
-            return result
-        failures = ([failure] if failure else []) + gate_failures(metrics, dict(self.cell.gates), task)
-        if failures:
-            result["status"], result["reason"] = "inaccurate", "; ".join(failures)
-        return result
+        own_failure = output.failure if isinstance(output, WithInfo) else None
+        value, info = split_info(output)
+        problem = wrote_input or (dtype_problem(value, self.cell.dtype) if value is not None else None)
+        value = to_float64(value)
+        problem = problem or output_problem(value, self.reference, self.inputs64, task)
+        finite = problem is not None or all_finite(value)
+        metrics: dict[str, float | None] = {}
+        scoring_error, tb = None, None
+        if problem is None and finite:
+            try:
+                scores = task.score(value, self.reference, self.inputs64)
+                metrics = {k: finite_or_none(v) for k, v in {**scores, **info}.items()}
+            except Exception as exc:  # a scoring bug, or an output the task cannot read
+                scoring_error, tb = error_reason(exc)
+        verdict = judge(output_problem=problem, finite=finite, metrics=metrics, scoring_error=scoring_error,
+                        own_failure=own_failure, gates=dict(self.cell.gates), task=task)
+        return verdict, metrics, tb
 
 
-class CellSkipped(Exception):
-    """The cell cannot run on this problem (the message says why): a ``skipped`` status."""
-
-
-def prepare_cell(cell: Cell, cache_dir: Path) -> PreparedCell:
-    """Generate the inputs, make sure the reference exists, cast to the cell's dtype and device.
-
-    Raises :class:`CellSkipped` when the problem is sparse and the method takes dense
-    inputs only: densifying it silently would time another problem.
-    """
-    meth = cell.method_obj
-    inputs64 = problem_inputs(cell.problem)
-    if has_sparse(inputs64) and not meth.sparse:
-        raise CellSkipped(f"method {meth.name!r} takes dense inputs only and this problem is sparse")
+def prepare_cell(cell: Cell, cache_dir: Path) -> PreparedCell | Verdict:
+    """Generate the inputs, make sure the reference exists, cast a copy of the inputs to
+    the cell's dtype and device; or the verdict of a cell that does not run."""
+    data = problem_data(cell.problem)
+    verdict = check(cell, data.inputs, data.invalid)
+    if verdict is not None:
+        return verdict
     ensure_reference(cell.problem, cache_dir)
-    inputs = to_backend(inputs64, meth.backend, cell.dtype, cell.device)
+    meth = cell.method_obj
+    inputs = to_backend(data.inputs, meth.backend, cell.dtype, cell.device)
     params = dict(cell.method_params)
     sync = synchronizer(meth.backend, cell.device)
 
@@ -199,35 +287,36 @@ def prepare_cell(cell: Cell, cache_dir: Path) -> PreparedCell:
         sync()
         return out
 
-    return PreparedCell(cell, call, inputs64, load_reference(cell.problem, cache_dir), nbytes(inputs))
+    return PreparedCell(cell, call, data, inputs, load_reference(data, cache_dir), nbytes(inputs))
 
 
-def run_cell(cell: Cell, cache_dir: Path) -> dict[str, Any]:
-    """Measure one cell; never raises for a method's failure (it becomes a status)."""
-    result: dict[str, Any] = {"status": "ok", "reason": "", "metrics": {}, "time": None, "memory": None,
-                              "flops": None, "gflops": None}
-    try:
-        prepared = prepare_cell(cell, cache_dir)
-    except CellSkipped as exc:
-        result["status"], result["reason"] = "skipped", str(exc)
-        return result
+def run_cell(cell: Cell, cache_dir: Path) -> CellResult:
+    """Measure one cell; never raises for a method's failure (it becomes a verdict)."""
+    result = CellResult.of(cell)
+    prepared = prepare_cell(cell, cache_dir)
+    if isinstance(prepared, Verdict):
+        return result.set(prepared)
+    result.input_checksum = prepared.data.checksum
+    before_digest = checksum(prepared.inputs)
     on_cuda = cell.device == "cuda"
     try:
         stats = measure(prepared.call, cell.timing, CudaTimer(cell.timing.cold) if on_cuda else CpuTimer())
-        result["time"] = stats.to_dict()
+        result.time = stats
         output, peak, how = (cuda_peak if on_cuda else cpu_peak)(prepared.call)
-        result["memory"] = {"peak_bytes": peak, "method": how}
+        result.memory = {"peak_bytes": peak, "method": how}
         # the least traffic any implementation needs: read the inputs, write the output
-        result["io"] = {"input_bytes": prepared.input_bytes, "output_bytes": nbytes(output),
-                        "sparse": has_sparse(prepared.inputs64)}
+        result.io = {"input_bytes": prepared.input_bytes, "output_bytes": nbytes(output),
+                     "sparse": has_sparse(prepared.inputs64)}
     except Exception as exc:  # the method raised: one cell's error, not the run's
-        result["status"] = "error"
-        result["reason"], result["traceback"] = _error_reason(exc)
-        return result
+        reason, result.traceback = error_reason(exc)
+        return result.set(failed("raised", reason))
+    wrote = None
+    if checksum(prepared.inputs) != before_digest:
+        wrote = "the method wrote into its input: its later calls (and the scored output) saw altered inputs"
     try:
-        result["flops"] = prepared.flops()
-        result["gflops"] = result["flops"] / stats.median / 1e9 if result["flops"] and stats.median > 0 else None
+        result.flops = prepared.flops()
+        result.gflops = result.flops / stats.median / 1e9 if result.flops and stats.median > 0 else None
     except Exception as exc:
-        result["flops_error"] = _error_reason(exc)[0]
-    result.update(prepared.evaluate(output))
-    return result
+        result.notes.append(f"the FLOP model failed: {error_reason(exc)[0]}")
+    verdict, result.metrics, result.traceback = prepared.evaluate(output, wrote_input=wrote)
+    return result.set(verdict)

@@ -25,6 +25,9 @@ class Param:
     min: float | None = None
     max: float | None = None
     doc: str = ""
+    #: Left out of keys while at its default: a parameter added after runs were recorded
+    #: (keys of old run files still match) or one that only opts into something.
+    omit_default: bool = False
 
     @property
     def required(self) -> bool:
@@ -75,6 +78,11 @@ class Param:
         if self.max is not None and value > self.max:
             raise ValueError(f"expected {self.expected()}, found {value!r}")
         return value
+
+
+def keyed(specs: Mapping[str, Param], values: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` without the parameters flagged ``omit_default`` that are at their default."""
+    return {k: v for k, v in values.items() if not (k in specs and specs[k].omit_default and v == specs[k].default)}
 
 
 def resolve(specs: Mapping[str, Param], given: Mapping[str, Any]) -> dict[str, Any]:

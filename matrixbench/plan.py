@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from . import registry
-from .params import resolve
+from .params import keyed, resolve
 from .suite import Entry, Suite
 from .timing import TimingSettings
 
@@ -107,7 +107,7 @@ def problems_of(entry: Entry) -> list[Problem]:
                 if _excluded({**gp, **tp}, spec.exclude):
                     continue
                 params = resolve(gen.params, gp)
-                tparams = resolve(task.params, tp)
+                tparams = keyed(task.params, resolve(task.params, tp))
                 out.append(Problem(task.name, gen.name, tuple(sorted(params.items())), spec.seed, tuple(sorted(tparams.items()))))
     return list(dict.fromkeys(out))
 
@@ -145,7 +145,7 @@ def plan(
                         continue
                     meth = registry.METHODS[(entry.task, mspec.name)]
                     for mp in expand(mspec.grid):
-                        params = resolve(meth.params, mp)
+                        params = keyed(meth.params, resolve(meth.params, mp))
                         for dtype in entry.dtypes:
                             for device in entry.devices:
                                 if device_set is not None and device not in device_set:

@@ -25,15 +25,14 @@ never densified behind the user's back. A method returns an array/tensor, or a t
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping
 
 import numpy as np
 
 from .params import Param
+from .sources import closure_hash
 
 Direction = Literal["lower", "higher"]
 Kind = Literal["reference", "optimized", "baseline"]
@@ -70,6 +69,15 @@ class Task:
     score: Callable[[Any, Any, Mapping[str, Any]], dict[str, float]]
     reference: str = "reference"
     params: Mapping[str, Param] = field(default_factory=dict)
+    #: ``check_inputs(inputs) -> None | str``: the task's preconditions on one generated
+    #: problem (symmetric, positive definite, full rank, ``k < min(m, n)``...). A message
+    #: says what is violated and by how much; the problem's cells are then ``invalid`` and
+    #: do not run. Inputs are never repaired silently.
+    check_inputs: Callable[[Mapping[str, Any]], str | None] | None = None
+    #: ``check_output(output, reference, inputs) -> None | str``: the output's structure
+    #: and shapes (float64 numpy, before scoring). Without one, the engine compares the
+    #: output's array shapes with the reference's.
+    check_output: Callable[[Any, Any, Mapping[str, Any]], str | None] | None = None
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)
@@ -91,7 +99,14 @@ class Method:
     flops: Callable[..., float] | None = None
     sparse: bool = False
     description: str = ""
-    version: str = ""
+    #: ``applies(inputs, **params) -> None | str``: why the method does not apply to this
+    #: problem (square only, bounds on k...); the cell is then ``skipped`` with the reason.
+    applies: Callable[..., str | None] | None = None
+
+    @property
+    def version(self) -> str:
+        """Hash of the source of the method's module and the project modules it imports."""
+        return source_hash(self.fn)
 
 
 @dataclass
@@ -107,7 +122,11 @@ class Generator:
     params: Mapping[str, Param] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
     description: str = ""
-    version: str = ""
+
+    @property
+    def version(self) -> str:
+        """Hash of the source of the generator's module and the project modules it imports."""
+        return source_hash(self.fn)
 
 
 @dataclass
@@ -134,13 +153,10 @@ class RegistryError(ValueError):
 
 
 def source_hash(obj: Any) -> str:
-    """Hash of the source of the module defining ``obj``: a method's version."""
-    module = sys.modules.get(getattr(obj, "__module__", ""), None)
-    try:
-        text = inspect.getsource(module) if module is not None else inspect.getsource(obj)
-    except (OSError, TypeError):
-        text = getattr(obj, "__qualname__", repr(obj))
-    return hashlib.sha256(text.encode()).hexdigest()[:12]
+    """A version of ``obj``'s code: the hash of its module's source and of every project
+    module that module imports (:mod:`matrixbench.sources`), computed when first asked,
+    once all modules are imported."""
+    return closure_hash(getattr(obj, "__module__", "") or repr(obj))
 
 
 def _first_line(doc: str | None) -> str:
@@ -166,12 +182,15 @@ def method(
     requires: tuple[str, ...] = (),
     flops: Callable[..., float] | None = None,
     sparse: bool = False,
+    applies: Callable[..., str | None] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering ``fn`` as a method of ``task``.
 
     ``flops(inputs, **params) -> float`` gives the method's FLOP count from its float64
     inputs and parameters; results then carry the achieved GFLOP/s. ``sparse=True``
     says the method takes sparse inputs as such (see the module docstring).
+    ``applies(inputs, **params) -> None | str`` says why the method does not apply to a
+    problem (float64 inputs, task parameters included): the cell is ``skipped``.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -201,8 +220,8 @@ def method(
             requires=tuple(requires),
             flops=flops,
             sparse=sparse,
+            applies=applies,
             description=_first_line(fn.__doc__),
-            version=source_hash(fn),
         )
         return fn
 
@@ -227,7 +246,6 @@ def generator(
             params=dict(params or {}),
             requires=tuple(requires),
             description=_first_line(fn.__doc__),
-            version=source_hash(fn),
         )
         return fn
 

@@ -13,7 +13,6 @@ Nothing from a suite is executed: it is parsed with a safe loader and checked as
 from __future__ import annotations
 
 import difflib
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -109,6 +108,7 @@ class MethodSpec:
     name: str
     grid: Mapping[str, list[Any]]
     path: KeyPath = ()
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,7 @@ class ProblemSpec:
     exclude: tuple[Mapping[str, Any], ...]
     seed: int
     path: KeyPath = ()
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -137,6 +138,7 @@ class Entry:
     gates: dict[str, dict[str, float]]
     timing: dict[str, Any]
     threads: int | None
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -216,7 +218,7 @@ def _check_grid(
             item_path = path + (key, i) if isinstance(value, list) else path + (key,)
             try:
                 values.append(specs[key].coerce(v))
-            except ValueError as exc:
+            except (ValueError, OverflowError) as exc:  # OverflowError: a 400-digit integer for a float
                 errors.append(src.error(item_path, f"bad value for parameter {key!r} of {what}: {exc}"))
         out[key] = values
     for key, spec in specs.items():
@@ -252,7 +254,8 @@ def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[En
             for key in ex:
                 if key not in known:
                     errors.append(src.error(ppath + ("exclude", j, key), f"exclude names unknown parameter {key!r}; {_closest(key, known)}"))
-        problems.append(ProblemSpec(gen.name, grid, task_grid, tuple(prob.get("exclude", [])), prob.get("seed", 0), ppath))
+        problems.append(ProblemSpec(gen.name, grid, task_grid, tuple(prob.get("exclude", [])), prob.get("seed", 0), ppath,
+                                    src.line(ppath)))
 
     methods: list[MethodSpec] = []
     known_methods = registry.methods_of(task.name)
@@ -267,7 +270,7 @@ def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[En
         ppath = mpath if isinstance(item, str) else mpath + (name,)
         grid, errs = _check_grid(src, ppath, meth.params, grid_in, f"method {name!r}")
         errors += errs
-        methods.append(MethodSpec(name, grid, mpath))
+        methods.append(MethodSpec(name, grid, mpath, src.line(mpath)))
 
     gates: dict[str, dict[str, float]] = {}
     for metric, per_dtype in data.get("gates", {}).items():
@@ -288,6 +291,7 @@ def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[En
         gates=gates,
         timing=dict(data.get("timing", {})),
         threads=data.get("threads"),
+        line=src.line(base),
     )
     return (entry if not errors else None), errors
 
@@ -316,9 +320,8 @@ def load_suite(path: str | Path) -> Suite:
             errors.append(src.error(("benchmarks",), f"two benchmarks are named {name!r}; give them distinct 'name's"))
     if errors:
         raise SuiteErrors(errors)
-    sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     stem = Path(path).stem
-    return Suite(data.get("name", stem), data.get("description", ""), str(path), sha, entries)
+    return Suite(data.get("name", stem), data.get("description", ""), str(path), src.sha256, entries)
 
 
 def load_suites(paths: Iterable[str | Path]) -> list[Suite]:

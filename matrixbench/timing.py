@@ -15,7 +15,7 @@ Only the method's call is timed; its output is complete before the clock stops.
    cells R times, each pass giving every cell ``1/R`` of its time budget, and pools the
    samples. A slow spell of a shared machine (another tenant, a thermal or frequency
    change) then touches every cell a little instead of a few cells entirely, which is
-   what makes two runs of the same code agree. :func:`add_round` merges the rounds.
+   what makes two runs of the same code agree.
 
 CPU samples use ``time.perf_counter_ns``. CUDA samples use CUDA events recorded after a
 synchronize; in ``cold`` mode the L2 cache is flushed before each sample.
@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -66,6 +66,8 @@ QUICK = {"warmup": 1, "min_time": 0.0, "max_time": 0.25, "min_repeats": 3}
 
 @dataclass
 class TimeStats:
+    """Seconds per call of one cell: statistics over all samples, and each round's summary."""
+
     median: float
     iqr: float
     min: float
@@ -77,30 +79,38 @@ class TimeStats:
     total: float
     timer: str
     unit: str = "s"
+    rounds: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TimeStats:
+        known = {f.name for f in fields(cls)}
+        stats = cls(**{k: v for k, v in d.items() if k in known})
+        if not stats.rounds:  # a record written before rounds were kept: one round
+            stats.rounds = [{"median": stats.median, "count": stats.count, "number": stats.number}]
+        return stats
+
+    def merge(self, other: TimeStats) -> TimeStats:
+        """Pool ``other`` (a later round) into these samples, as
+        ``torch.utils.benchmark.Measurement.merge`` does: the statistics are those of all
+        samples together, and ``rounds`` keeps each round's median, count and calls per
+        sample, so that drift between rounds stays visible."""
+        pooled = summarize(self.samples + other.samples, max(self.number, other.number), other.timer,
+                           self.total + other.total)
+        pooled.rounds = self.rounds + other.rounds
+        return pooled
+
 
 def summarize(samples: list[float], number: int, timer: str, total: float) -> TimeStats:
+    """Statistics of one round's samples (seconds per call)."""
     arr = np.asarray(samples, dtype=float)
     q1, med, q3 = np.percentile(arr, [25, 50, 75])
-    return TimeStats(float(med), float(q3 - q1), float(arr.min()), float(arr.mean()), float(arr.max()),
-                     len(samples), number, [float(s) for s in samples], total, timer)
-
-
-def add_round(pooled: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-    """Merge one more round's time record into the pooled record of the earlier rounds.
-
-    The statistics are those of all samples together; ``rounds`` keeps each round's
-    median, count and calls per sample, so that drift between rounds stays visible.
-    """
-    earlier = pooled["rounds"] if pooled else []
-    samples = (pooled["samples"] if pooled else []) + new["samples"]
-    number = max([new["number"]] + [r["number"] for r in earlier])
-    total = (pooled.get("total", 0.0) if pooled else 0.0) + new.get("total", 0.0)
-    stats = summarize(samples, number, new["timer"], total)
-    return {**stats.to_dict(), "rounds": earlier + [{"median": new["median"], "count": new["count"], "number": new["number"]}]}
+    stats = TimeStats(float(med), float(q3 - q1), float(arr.min()), float(arr.mean()), float(arr.max()),
+                      len(samples), number, [float(s) for s in samples], total, timer)
+    stats.rounds = [{"median": stats.median, "count": stats.count, "number": number}]
+    return stats
 
 
 class CpuTimer:

@@ -1,10 +1,13 @@
 """The worker process: methods run here, so that a failure costs one cell, never the run.
 
-The parent sends requests over a pipe and waits with a deadline. A method that raises
+The worker only runs calls: it generates a problem and its reference, and runs a cell
+(:func:`matrixbench.execute.run_cell`), sending back what came out. The parent sends
+requests over a pipe and waits with a deadline. A method that raises
 is reported by the worker itself (``error``). If the deadline passes, the worker is
 killed (``timeout``); if the pipe breaks because the process died (segfault, ``os._exit``,
 out of memory), the exit code or signal is the reason (``crashed``). Either way the next
-request starts a fresh worker. Workers are started with ``spawn``: a forked child of a
+request starts a fresh worker; so does a cell that leaves threads running. The worker
+dies with its parent, even when the parent is killed with ``SIGKILL``. Workers are started with ``spawn``: a forked child of a
 process whose thread pools are already running can deadlock.
 """
 
@@ -30,10 +33,79 @@ class WorkerError(Exception):
     """The request itself failed inside a live worker (e.g. the reference raised)."""
 
 
+def _die_with_parent() -> None:
+    """End this worker when the runner dies, even by ``kill -9`` (which no handler sees):
+    Linux's parent-death signal, and a watchdog thread for where that is missing."""
+    import os
+    import threading
+
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the prctl
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="matrixbench-parent-watch", daemon=True).start()
+
+
+def _native_threads() -> int:
+    try:
+        import os
+
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 0
+
+
+def _cpu_seconds() -> float:
+    import os
+
+    t = os.times()
+    return t.user + t.system
+
+
+def _leftover(threads_before: set[int], native_before: int, grace: float = 0.2) -> str | None:
+    """What a cell left running that would slow every later cell of this worker: Python
+    threads still alive after ``grace`` seconds, or new native threads that keep the CPU
+    busy while nothing runs (a thread pool starting on first use is idle, and fine)."""
+    import threading
+
+    deadline = time.monotonic() + grace
+    while True:
+        extra = [t for t in threading.enumerate() if t.ident not in threads_before and t.is_alive()]
+        if not extra or time.monotonic() >= deadline:
+            break
+        time.sleep(0.01)
+    if extra:
+        return f"the method left {len(extra)} Python thread(s) running"
+    if _native_threads() > native_before:
+        cpu, wall = _cpu_seconds(), time.monotonic()
+        time.sleep(0.1)
+        busy = (_cpu_seconds() - cpu) / max(time.monotonic() - wall, 1e-3)
+        if busy > 0.3:
+            return f"the method left native threads busy ({busy:.0%} of a core while idle)"
+    return None
+
+
 def _serve(conn: Any, plugins: list[str]) -> None:
+    import os
+    import threading
+
     from .discovery import load_plugins
     from .execute import ensure_reference, run_cell, set_threads
 
+    _die_with_parent()
     # Ctrl-C is the parent's to handle: it records what finished and stops the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -46,15 +118,23 @@ def _serve(conn: Any, plugins: list[str]) -> None:
             try:
                 if kind == "reference":
                     problem, cache_dir = args
-                    payload: Any = ensure_reference(problem, Path(cache_dir))
+                    conn.send(("ok", ensure_reference(problem, Path(cache_dir))))
                 elif kind == "cell":
                     cell, cache_dir, threads = args
                     thread_info = set_threads(threads)
-                    payload = run_cell(cell, Path(cache_dir))
-                    payload["threads"] = thread_info
+                    before = {t.ident for t in threading.enumerate()}
+                    native = _native_threads()
+                    result = run_cell(cell, Path(cache_dir))
+                    result.threads = thread_info
+                    left = _leftover(before, native)
+                    if left:
+                        result.notes.append(left + "; the worker was replaced after this cell")
+                    conn.send(("last", result) if left else ("ok", result))
+                    if left:  # a fresh worker for the next cell; os._exit: a leaked thread may never end
+                        conn.close()
+                        os._exit(0)
                 else:
                     raise ValueError(f"unknown request {kind!r}")
-                conn.send(("ok", payload))
             except Exception as exc:
                 conn.send(("error", f"{type(exc).__name__}: {exc}"))
     except (KeyboardInterrupt, EOFError, BrokenPipeError):
@@ -142,6 +222,8 @@ class Worker:
                     raise WorkerCrashed(_describe_exit(self._reap())) from None
                 if status == "error":
                     raise WorkerError(payload)
+                if status == "last":  # the worker is ending itself: reap it now
+                    self.kill()
                 return payload
             if not self._proc.is_alive() and not self._conn.poll(0):
                 raise WorkerCrashed(_describe_exit(self._reap()))

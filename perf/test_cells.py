@@ -9,22 +9,24 @@ from __future__ import annotations
 
 import pytest
 
-from matrixbench.execute import CellSkipped, prepare_cell, set_threads
-from matrixbench.runner import default_threads, skip_reason
+from matrixbench.execute import prepare_cell, set_threads
+from matrixbench.runner import default_threads
+from matrixbench.verdict import Verdict, check
 
 
 def test_cell(benchmark, cell, cache_dir):
-    reason = skip_reason(cell)
-    if reason:
-        pytest.skip(reason)
+    verdict = check(cell)
+    if verdict:
+        pytest.skip(verdict.reason)
     set_threads(cell.threads or default_threads())
-    try:
-        prepared = prepare_cell(cell, cache_dir)
-    except CellSkipped as exc:
-        pytest.skip(str(exc))
-    result = prepared.evaluate(prepared.call())
+    prepared = prepare_cell(cell, cache_dir)
+    if isinstance(prepared, Verdict):  # skipped (a sparse problem, a method that does not apply) or invalid
+        if prepared.status == "skipped":
+            pytest.skip(prepared.reason)
+        pytest.fail(f"{cell.key}: {prepared.status}: {prepared.reason}")
+    verdict, metrics, _ = prepared.evaluate(prepared.call())
     benchmark.group = cell.problem.key
-    benchmark.extra_info.update(key=cell.key, status=result["status"], metrics=result["metrics"], flops=prepared.flops(),
+    benchmark.extra_info.update(key=cell.key, status=verdict.status, metrics=metrics, flops=prepared.flops(),
                                 dtype=cell.dtype, device=cell.device)
-    assert result["status"] == "ok", f"{cell.key}: {result['status']}: {result['reason']}"
+    assert verdict.status == "ok", f"{cell.key}: {verdict.status}: {verdict.reason}"
     benchmark(prepared.call)

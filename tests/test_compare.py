@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import json
+from pathlib import Path
 
 import numpy as np
 
@@ -111,6 +113,18 @@ def test_compare_end_to_end(run_cli, tmp_path):
     assert less_accurate.returncode == 1
     assert "regression: accuracy rel_error: probe/probe_gaussian(n=4,scale=1;seed=0)/offset=0/noisy()/float64/cpu" in less_accurate.stderr
     assert read_run(runs[3])["results"]
+    # a head that crashed midway fails (issue 11: it used to pass); another machine is refused
+    crashed = json.loads(Path(runs[1]).read_text())
+    crashed["run"].update(complete=False, finished=None)
+    crashed["results"] = crashed["results"][:1]
+    (tmp_path / "crashed.json").write_text(json.dumps(crashed))
+    res = run_cli("compare", runs[0], "crashed.json", "--min-time", "0.005")
+    assert res.returncode == 1 and "head run is incomplete: 1 of 4 cells" in res.stdout + res.stderr, res.stdout
+    elsewhere = json.loads(Path(runs[1]).read_text())
+    elsewhere["environment"]["machine"]["cpu"] = "another CPU"
+    (tmp_path / "elsewhere.json").write_text(json.dumps(elsewhere))
+    res = run_cli("compare", runs[0], "elsewhere.json")
+    assert res.returncode == 2 and "different machines" in res.stderr, res.stderr
 
 
 def test_compare_refuses_bad_files(run_cli, tmp_path):

@@ -152,8 +152,11 @@ def test_zero_residual_uses_relative_residual() -> None:
 
 
 def test_make_inputs_rejects_bad_shapes() -> None:
-    with pytest.raises(ValueError, match="m >= n"):
-        task.make_inputs({"A": np.ones((3, 5)), "b": np.ones(3)})
+    """Structure in make_inputs; m >= n, a precondition of the problem, in check_inputs."""
+    inputs = task.make_inputs({"A": np.ones((3, 5)), "b": np.ones(3)})
+    assert "m >= n" in task.check_inputs(inputs)
+    with pytest.raises(ValueError, match="b of shape"):
+        task.make_inputs({"A": np.ones((5, 3)), "b": np.ones(4)})
     with pytest.raises(ValueError, match="'A', 'b'"):
         task.make_inputs(np.ones((5, 3)))
 

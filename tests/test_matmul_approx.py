@@ -13,7 +13,7 @@ import torch
 
 import implementations.matmul_approx  # noqa: F401  (registers the task and its methods)
 from implementations.matmul_approx.coordinated import threshold_tau
-from implementations.matmul_approx.task import make_inputs, score
+from implementations.matmul_approx.task import check_inputs, make_inputs, score
 from matrixbench.generators.tall import product_pair, tall_coherent, tall_gaussian, tall_sparse
 from matrixbench.registry import METHODS, WithInfo
 
@@ -159,3 +159,84 @@ def test_tall_generators() -> None:
     assert np.all(np.diff(P["A"].indptr) == 2) and np.all(np.diff(P["B"].indptr) == 2)
     Q = product_pair(np.random.default_rng(3), 100, d=7, m=9, s=2)
     assert (P["A"] != Q["A"]).nnz == 0 and (P["B"] != Q["B"]).nnz == 0
+
+
+# -- degenerate inputs, preconditions, budgets that do not fit -----------------------------------
+def test_zero_and_orthogonal_factors_score_without_nan() -> None:
+    """A zero factor: the error is absolute (``||C||_F``), the exact C = 0 scores 0. Factors
+    with ``A^T B = 0`` but non-zero norms keep the usual normalization."""
+    rng = np.random.default_rng(10)
+    Z, B = np.zeros((40, 3)), rng.standard_normal((40, 2))
+    C = rng.standard_normal((3, 2))
+    assert rel_error(np.zeros((3, 2)), {"A": Z, "B": B}) == 0.0
+    assert rel_error(C, {"A": Z, "B": B}) == pytest.approx(np.linalg.norm(C), rel=1e-12)
+    A = np.zeros((40, 3))
+    A[:20] = rng.standard_normal((20, 3))
+    B = np.zeros((40, 2))
+    B[20:] = rng.standard_normal((20, 2))  # disjoint row supports: A^T B = 0 exactly
+    assert rel_error(np.zeros((3, 2)), {"A": A, "B": B}) == 0.0
+    assert rel_error(C, {"A": A, "B": B}) == pytest.approx(np.linalg.norm(C) / (np.linalg.norm(A) * np.linalg.norm(B)))
+
+
+@pytest.mark.parametrize("name,params", [("row_sampling", {}), ("gaussian", {}), ("countsketch", {}),
+                                         ("coordinated", {"sampling": "threshold"}),
+                                         ("coordinated", {"sampling": "priority"})])
+def test_degenerate_products_are_exact(name: str, params: dict) -> None:
+    """A zero factor: every method returns the exact ``A^T B = 0``. Factors whose rows never
+    overlap (every ``||A_i|| ||B_i|| = 0``, DKM's probabilities 0/0): the samplers return
+    the exact 0 too (they keep no common row); a linear sketch mixes rows, its estimate is
+    unbiased noise around 0, finite. No failure either way."""
+    rng = np.random.default_rng(11)
+    A = np.zeros((60, 4))
+    A[:30] = rng.standard_normal((30, 4))
+    B = np.zeros((60, 3))
+    B[30:] = rng.standard_normal((30, 3))
+    for pair in ({"A": A, "B": B}, {"A": np.zeros((60, 4)), "B": B}):
+        out = METHODS[("matmul_approx", name)].fn(to_torch(pair["A"]), to_torch(pair["B"]), 40, seed=1, **params)
+        assert isinstance(out, WithInfo) and out.failure is None
+        if name in ("gaussian", "countsketch") and pair["A"].any():
+            assert np.all(np.isfinite(out.value.numpy()))
+        else:
+            assert np.array_equal(out.value.numpy(), exact(pair["A"], pair["B"]))  # zeros
+
+
+@pytest.mark.parametrize("name,params", [("row_sampling", {}), ("coordinated", {"sampling": "threshold"}),
+                                         ("coordinated", {"sampling": "priority"})])
+def test_overflowing_row_norms_are_a_failure(name: str, params: dict) -> None:
+    """float32 rows past about 1e19 square to Inf: the sampler says so instead of drawing
+    from a NaN distribution (the cell is then inaccurate, with the reason)."""
+    A = torch.ones(50, 3, dtype=torch.float32)
+    A[7] = 1e20
+    B = torch.ones(50, 2, dtype=torch.float32)
+    out = METHODS[("matmul_approx", name)].fn(A, B, 20, seed=0, **params)
+    assert out.failure and "overflow" in out.failure and out.value.shape == (3, 2)
+
+
+def test_budgets_under_one_row_do_not_apply() -> None:
+    """A sketch that cannot hold one row would run over budget: the method does not apply."""
+    pair = product_pair(np.random.default_rng(12), 100, d=8, m=6, s=2)  # 2 values per row
+    dense = {"A": pair["A"].toarray(), "B": pair["B"].toarray()}  # 8 and 6 values per row
+    applies = {name: METHODS[("matmul_approx", name)].applies for name in RANDOMIZED}
+    for name in ("gaussian", "countsketch"):  # a sketch row holds max(d, m) = 8 values
+        assert "under one sketch row" in applies[name]({**dense, "budget": 7})
+        assert applies[name]({**dense, "budget": 8}) is None
+        assert "under one sketch row" in applies[name]({**pair, "budget": 7})  # dense S A of sparse A
+    assert "under one sampled row" in applies["row_sampling"]({**dense, "budget": 7})
+    assert applies["row_sampling"]({**pair, "budget": 7}) is None  # sparse rows hold 2 values
+    assert "priority" in applies["coordinated"]({**dense, "budget": 7}, sampling="priority")
+    assert applies["coordinated"]({**dense, "budget": 7}, sampling="threshold") is None  # any budget
+
+
+def test_preconditions() -> None:
+    rng = np.random.default_rng(13)
+    A, B = rng.standard_normal((30, 4)), rng.standard_normal((30, 3))
+    assert check_inputs(make_inputs({"A": A, "B": B}, budget=10)) is None
+    assert "same number of rows" in check_inputs(make_inputs({"A": A, "B": B[:29]}, budget=10))
+    bad = B.copy()
+    bad[2, 1] = np.inf
+    assert "B has NaN or Inf" in check_inputs(make_inputs({"A": A, "B": bad}, budget=10))
+    S = sp.csr_matrix(A)
+    S.data[0] = np.nan
+    assert "A has NaN or Inf" in check_inputs(make_inputs({"A": S, "B": B}, budget=10))
+    with pytest.raises(ValueError, match="pair"):
+        make_inputs({"A": A}, budget=10)

@@ -46,7 +46,7 @@ def test_kill_then_resume(tmp_path):
     res = subprocess.run([sys.executable, "-m", "matrixbench", "run", "--resume", str(run_path)], cwd=tmp_path,
                          env=cli_env(), capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr
-    assert f"{len(done_before)} of 12 cells already done" in res.stderr
+    assert f"{len(done_before)} of 12 cells complete" in res.stderr
     final = read_run(run_path)
     assert final["run"]["complete"] is True
     assert len(final["results"]) == 12

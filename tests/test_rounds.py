@@ -13,7 +13,7 @@ import numpy as np
 
 from conftest import cli_env
 from matrixbench.store import read_run
-from matrixbench.timing import TimingSettings, add_round
+from matrixbench.timing import TimeStats, TimingSettings, summarize
 
 
 def _round(samples: list[float], number: int = 1) -> dict:
@@ -28,12 +28,14 @@ def test_per_round_splits_the_budget():
     assert one.per_round() is one
 
 
-def test_add_round_pools_samples():
+def test_merge_pools_samples():
     rng = np.random.default_rng(0)
     rounds = [list(rng.uniform(1, 2, size=k)) for k in (5, 7, 4)]
-    pooled = None
+    merged: TimeStats | None = None
     for i, samples in enumerate(rounds):
-        pooled = add_round(pooled, _round(samples, number=i + 1))
+        stats = summarize(samples, i + 1, "perf_counter_ns", float(sum(samples)))
+        merged = stats if merged is None else merged.merge(stats)
+    pooled = merged.to_dict()
     everything = np.concatenate(rounds)
     q1, q3 = np.percentile(everything, [25, 75])
     assert pooled["median"] == np.median(everything)

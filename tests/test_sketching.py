@@ -21,7 +21,7 @@ import torch
 
 import implementations.sketch  # noqa: F401  (registers the task and its methods)
 from implementations._sketching import KINDS, fwht, sketch
-from implementations.sketch.task import make_inputs, score
+from implementations.sketch.task import COND_CAP, check_inputs, condition_estimate, make_inputs, score
 from matrixbench.generators.tall import tall_coherent, tall_gaussian, tall_sparse
 from matrixbench.registry import METHODS
 
@@ -217,10 +217,70 @@ def test_distortion_matches_direct_svd() -> None:
 
 
 def test_make_inputs_sizes() -> None:
-    A = np.zeros((100, 5))
+    A = np.random.default_rng(0).standard_normal((100, 5))
     assert make_inputs(A, ratio=4.0)["k"] == 20 and make_inputs(A, k=7)["k"] == 7
-    with pytest.raises(ValueError):
-        make_inputs(A, k=3)  # k < d embeds nothing
+    assert check_inputs(make_inputs(A, k=7)) is None
+    # the range of k is a precondition: such problems are invalid, not errors
+    assert "k=3 must lie in [d, n] = [5, 100]" in check_inputs(make_inputs(A, k=3))  # k < d embeds nothing
+    assert "k=101 must lie in [d, n]" in check_inputs(make_inputs(A, k=101))
+    with pytest.raises(ValueError, match="matrix"):
+        make_inputs(np.zeros(5))
+
+
+def with_singular_values(rng: np.random.Generator, n: int, s: np.ndarray) -> np.ndarray:
+    """``U diag(s) V^T`` with random orthonormal ``U`` (``n x d``) and ``V``: known singular values."""
+    U = np.linalg.qr(rng.standard_normal((n, s.size)))[0]
+    V = np.linalg.qr(rng.standard_normal((s.size, s.size)))[0]
+    return (U * s) @ V.T
+
+
+def test_condition_estimate_against_the_svd() -> None:
+    """The sketched estimate is within a factor 4 of ``kappa(A)`` (numpy.linalg.cond), on
+    the sketched route (n > 4d) and the direct one (n <= 4d), dense and sparse."""
+    rng = np.random.default_rng(11)
+    cases = [with_singular_values(rng, 3000, np.geomspace(1, 1e-6, 12)), tall_coherent(rng, 4000, 10, sigma=2.0),
+             tall_gaussian(rng, 30, 10), sp.random(2000, 8, density=0.05, random_state=3, format="csr")]
+    for A in cases:
+        want = np.linalg.cond(A.toarray() if sp.issparse(A) else A)
+        assert want / 4 <= condition_estimate(A) <= 4 * want, (A.shape, want, condition_estimate(A))
+
+
+def test_rank_deficient_or_zero_A_is_invalid() -> None:
+    rng = np.random.default_rng(12)
+    A = rng.standard_normal((1000, 6))
+    A[:, 5] = A[:, 0] - 2 * A[:, 1]  # exactly rank 5
+    assert "rank-deficient" in check_inputs(make_inputs(A, k=24))
+    ill = with_singular_values(rng, 1000, np.geomspace(1, 1e-12, 6))  # kappa 1e12 > MAX_COND
+    assert "kappa(A) is about" in check_inputs(make_inputs(ill, k=24))
+    fine = with_singular_values(rng, 1000, np.geomspace(1, 1e-6, 6))  # kappa 1e6: measured
+    assert check_inputs(make_inputs(fine, k=24)) is None
+    assert "A is zero" in check_inputs(make_inputs(np.zeros((1000, 6)), k=24))
+    S = tall_sparse(rng, 1000, 6, s=2).tolil()
+    S[:, 3] = 0  # a sparse A with an empty column
+    assert "rank-deficient" in check_inputs(make_inputs(S.tocsr(), k=24))
+    nan = A.copy()
+    nan[3, 2] = np.nan
+    assert "NaN" in check_inputs(make_inputs(nan, k=24))
+
+
+def test_scores_of_exact_and_degenerate_sketches() -> None:
+    """The reference scores rounding (S U = [I; 0]); a sketch that annihilates a direction
+    (S A = 0, or a zero column) scores distortion 1, s_min 0 and the finite cond cap."""
+    rng = np.random.default_rng(13)
+    A = tall_coherent(rng, 500, 5, sigma=1.0)
+    inputs = make_inputs(A, k=20)
+    ref = METHODS[("sketch", "reference")].fn(**inputs)
+    assert ref.shape == (20, 5)  # a method's S A has this shape: the engine's default check suffices
+    exact = score(ref, ref, inputs)
+    assert exact["distortion"] < 1e-13 and abs(exact["cond"] - 1) < 1e-13
+    for SA in (np.zeros((20, 5)), np.c_[ref[:, :4], np.zeros(20)]):
+        got = score(SA, ref, inputs)
+        assert all(math.isfinite(v) for v in got.values()), got
+        assert got["s_min"] == 0 and got["distortion"] == 1 and got["cond"] == COND_CAP
+    singular = ref.copy()
+    singular[4, 4] = 0  # R of a rank-deficient A: check_inputs keeps it out; score refuses it
+    with pytest.raises(ValueError, match="singular"):
+        score(ref, singular, inputs)
 
 
 OPTIMIZED = ("gaussian", "srht", "countsketch", "sparse_sign", "very_sparse")

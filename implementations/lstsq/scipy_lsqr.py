@@ -5,7 +5,10 @@ to ``A`` itself: the error falls like ``((kappa - 1) / (kappa + 1))^i``, fast fo
 well-conditioned ``A`` (a tall Gaussian has ``kappa`` near ``(sqrt(m) + sqrt(n)) /
 (sqrt(m) - sqrt(n))``), hopeless for ``kappa(A) = 1e5``: what the sketch-and-precondition
 methods add is exactly the preconditioner. Stopping: ``atol = btol = tol`` (S1 and S2);
-the iteration cap ends as ``inaccurate`` with its reason.
+the iteration cap ends as ``inaccurate`` with its reason, and so do SciPy's ``istop = 3``
+and ``6`` (its estimate of ``cond(A)`` passed ``conlim = 1e8``, or ``1 / eps``: it
+stopped early, before either test held; a square ``A`` with ``kappa = 1e10`` returned
+an answer with relative error 1 that way, silently).
 
 Cost per step: ``4 nnz(A)`` for ``A v`` and ``A^T u`` plus ``O(m + n)``.
 """
@@ -38,5 +41,10 @@ def scipy_lsqr_flops(inputs: Mapping[str, Any], tol: float = 1e-10, max_iter: in
 def scipy_lsqr(A: Any, b: Any, tol: float = 1e-10, max_iter: int = 500) -> WithInfo:
     """``scipy.sparse.linalg.lsqr(A, b, atol=tol, btol=tol, iter_lim=max_iter)``."""
     x, istop, itn = spla.lsqr(A, b, atol=tol, btol=tol, iter_lim=max_iter)[:3]
-    failure = f"scipy lsqr hit its iteration limit ({max_iter})" if istop == 7 else None
+    failure = None
+    if istop == 7:
+        failure = f"scipy lsqr hit its iteration limit ({max_iter})"
+    elif istop in (3, 6):
+        limit = "1e8 (conlim)" if istop == 3 else "1/eps"
+        failure = f"scipy lsqr stopped at istop = {istop}: its estimate of cond(A) exceeds {limit}"
     return WithInfo(x, {"iterations": itn}, failure=failure)

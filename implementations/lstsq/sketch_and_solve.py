@@ -12,6 +12,11 @@ pass over ``A``, not for 1e-10 (that is sketch-and-precondition's job). The swee
 ``factor = k / n`` draws its accuracy-versus-time front.
 
 The small problem is solved by Householder QR of ``S A`` (``k x n``): ``x = R^{-1} Q^T S b``.
+When ``S A`` is numerically rank-deficient (``S`` failed to embed range(A): a CountSketch
+or very sparse sketch with ``k`` near ``n`` leaves rows of ``S`` empty, or ``A`` itself
+is rank-deficient) the cell says so (``WithInfo.failure``, ``x = 0``) instead of
+returning ``R^{-1}`` of rounding (:func:`._common.triangular_rank_failure`). Skipped
+(``applies=``) when ``ceil(factor n) > m``: the sketch would be as tall as ``A``.
 Cost: the sketch, about ``4 n^2 (k - n/3)`` for the QR with ``Q`` formed, ``2 k n`` for
 ``Q^T S b`` and ``n^2`` for the solve.
 """
@@ -23,9 +28,10 @@ from typing import Any, Mapping
 import torch
 
 from matrixbench.params import Param
-from matrixbench.registry import method
+from matrixbench.registry import WithInfo, method
 
-from ._common import SKETCH_KINDS, nnz, qr_flops, sketch_flops, sketch_rows, sketch_size
+from ._common import (SKETCH_KINDS, nnz, qr_flops, sketch_flops, sketch_fits, sketch_rows, sketch_size,
+                      triangular_rank_failure)
 
 PARAMS = {
     "sketch": Param(str, "sparse_sign", choices=SKETCH_KINDS, doc="sketch kind (implementations._sketching)"),
@@ -42,11 +48,16 @@ def sketch_and_solve_flops(inputs: Mapping[str, Any], sketch: str = "sparse_sign
 
 
 @method("lstsq", "sketch_and_solve", kind="optimized", backend="torch", devices=("cpu", "cuda"),
-        dtypes=("float32", "float64"), params=PARAMS, flops=sketch_and_solve_flops, sparse=True)
+        dtypes=("float32", "float64"), params=PARAMS, flops=sketch_and_solve_flops, sparse=True,
+        applies=sketch_fits)
 def sketch_and_solve(A: torch.Tensor, b: torch.Tensor, sketch: str = "sparse_sign", factor: float = 8.0,
-                     seed: int = 0) -> torch.Tensor:
+                     seed: int = 0) -> WithInfo:
     """``argmin ||S A x - S b||`` by QR of the ``k x n`` sketch, ``k = factor * n``."""
     m, n = A.shape
-    SA, Sb = sketch_rows(A, b, sketch, sketch_size(factor, n, m), seed)
+    k = sketch_size(factor, n, m)
+    SA, Sb = sketch_rows(A, b, sketch, k, seed)
     Q, R = torch.linalg.qr(SA, mode="reduced")
-    return torch.linalg.solve_triangular(R, (Q.mT @ Sb)[:, None], upper=True)[:, 0]
+    failure = triangular_rank_failure(R, f"the {k}-row {sketch} sketch S A")
+    if failure:
+        return WithInfo(torch.zeros(n, dtype=A.dtype, device=A.device), {}, failure=failure)
+    return WithInfo(torch.linalg.solve_triangular(R, (Q.mT @ Sb)[:, None], upper=True)[:, 0], {})

@@ -29,6 +29,24 @@ def rows_for_budget(budget: int, A: Any, B: Any) -> int:
     return max(1, int(budget // max(mean_row_nnz(A), mean_row_nnz(B), 1e-300)))
 
 
+def rows_fit(inputs: Mapping[str, Any], **_: Any) -> str | None:
+    """``applies`` of the row samplers: the budget holds at least one (average) row."""
+    A, B, budget = inputs["A"], inputs["B"], inputs["budget"]
+    row = max(mean_row_nnz(A), mean_row_nnz(B))
+    if budget < row:
+        return f"budget {budget} is under one sampled row ({row:g} values on average): even one row is over budget"
+    return None
+
+
+def linear_fits(inputs: Mapping[str, Any], **_: Any) -> str | None:
+    """``applies`` of the linear sketches: the budget holds at least one sketch row."""
+    A, B, budget = inputs["A"], inputs["B"], inputs["budget"]
+    width = max(A.shape[1], B.shape[1])
+    if budget < width:
+        return f"budget {budget} is under one sketch row (max(d, m) = {width} values): even k = 1 is over budget"
+    return None
+
+
 def linear_rows(budget: int, A: Any, B: Any) -> int:
     """``k`` for a linear sketch: ``S A`` (``k x d``) and ``S B`` (``k x m``) within budget."""
     return max(1, int(budget // max(A.shape[1], B.shape[1])))

@@ -20,6 +20,12 @@ rows, i.e. ``O(s/eps^2)`` stored values when rows have at most ``s`` non-zeros, 
 ``O(d/eps^2)`` for linear sketches of width ``d``: the gain on sparse factors. Cost:
 ``O(nnz(M) + n log n)`` to sketch (norms; the sort that sets ``tau``), and the product of
 the joined rows, ``2 sum nnz(A_i) nnz(B_i)`` over the common rows.
+
+Priority sampling keeps ``K = budget / mean nnz per row`` rows: a budget under one row does
+not apply (the cell is skipped); threshold sampling takes any budget (its size is the
+budget in expectation). Zero rows are never sampled and a zero factor gives the exact
+``C = 0``. Row norms that overflow (float32 entries past about 1e19) make ``p`` meaningless:
+the method returns ``C = 0`` with a ``failure`` (the cell is ``inaccurate``).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from implementations._sketching import substream
 from matrixbench.params import Param
 from matrixbench.registry import WithInfo, method
 
-from ._common import SEED, sampling_flops
+from ._common import SEED, mean_row_nnz, sampling_flops
 from ._rows import row_nnz, row_sq_norms, take_rows, weighted_outer_sum
 
 
@@ -45,6 +51,8 @@ class RowSample:
     rows: torch.Tensor
     prob: torch.Tensor
     n: int
+    #: the squared row norms overflowed (Inf): no sample was drawn
+    overflow: bool = False
 
 
 def shared_hash(n: int, seed: int, device: Any) -> torch.Tensor:
@@ -79,6 +87,9 @@ def coordinated_sketch(M: torch.Tensor, budget: int, seed: int, sampling: str = 
     """Sample rows of ``M`` with ``p_i = min(1, tau ||M_i||^2)`` against the shared hash."""
     n = M.shape[0]
     q = row_sq_norms(M).double()
+    if not bool(torch.isfinite(q).all()):
+        none = torch.zeros(0, dtype=torch.int64, device=M.device)
+        return RowSample(none, take_rows(M, none), q[none], n, overflow=True)
     h = shared_hash(n, seed, M.device)
     if sampling == "threshold":
         tau = threshold_tau(q, row_nnz(M), float(budget))
@@ -113,10 +124,26 @@ SAMPLING = Param(str, "threshold", choices=("threshold", "priority"),
                  doc="threshold (expected size) or priority (fixed size) sampling")
 
 
+def priority_fits(inputs: Any, sampling: str = "threshold", **_: Any) -> str | None:
+    """``applies``: priority sampling needs a budget of at least one (average) row of each factor."""
+    if sampling != "priority":
+        return None
+    A, B, budget = inputs["A"], inputs["B"], inputs["budget"]
+    row = max(mean_row_nnz(A), mean_row_nnz(B))
+    if budget < row:
+        return f"budget {budget} is under one row ({row:g} values on average): priority sampling keeps K >= 1 rows"
+    return None
+
+
 @method("matmul_approx", "coordinated", kind="optimized", backend="torch", devices=("cpu", "cuda"), sparse=True,
-        flops=sampling_flops, params={"seed": SEED, "sampling": SAMPLING})
+        flops=sampling_flops, params={"seed": SEED, "sampling": SAMPLING}, applies=priority_fits)
 def coordinated(A: Any, B: Any, budget: int, seed: int = 0, sampling: str = "threshold") -> WithInfo:
     """Coordinated row sampling of ``A`` and ``B`` on their own (shared seed), then joined."""
     sa = coordinated_sketch(A, budget, seed, sampling)  # each factor on its own:
     sb = coordinated_sketch(B, budget, seed, sampling)  # only the seed is shared
+    failure = "; ".join(f"row norms of {name} overflow in {str(M.dtype).removeprefix('torch.')}"
+                        for name, M, s in (("A", A, sa), ("B", B, sb)) if s.overflow)
+    if failure:
+        return WithInfo(torch.zeros(A.shape[1], B.shape[1], dtype=A.dtype, device=A.device), {"stored": 0.0},
+                        failure=failure)
     return WithInfo(join_estimate(sa, sb), {"stored": float(row_nnz(A)[sa.index].sum())})

@@ -18,10 +18,12 @@ the conditioning. Measured in float64 on 128 x 128 inputs with log-uniform singu
 values, steps to reach the rounding level: 6 for ``kappa = 1e2``, 7 for 1e4, 8 for 1e8
 and 1e12. Near convergence ``z_k -> 1`` and the scaling fades out.
 
-Needs a square nonsingular ``G``: for a rectangular one this raises ``ValueError``, for
-an exactly singular one the inverse fails (``torch.linalg.LinAlgError``), and a
-numerically singular one gives an inaccurate or non-finite result. Stable: the inverse
-is backward stable enough in practice, and the iteration is self-correcting.
+Needs a square nonsingular ``G``: the method declares (:func:`applies`) that it does not
+apply to rectangular inputs, whose cells are then ``skipped`` (called directly on one,
+it raises ``ValueError``); for an exactly singular one the inverse fails
+(``torch.linalg.LinAlgError``), and a numerically singular one gives an inaccurate or
+non-finite result. Stable: the inverse is backward stable enough in practice, and the
+iteration is self-correcting.
 
 Cost: one inverse a step, ``2 n^3`` flops (LU ``2/3 n^3`` and the inverse from the LU
 factors ``4/3 n^3``; Golub & Van Loan, 4th ed., section 3.4), ``2 n^3 steps`` in all.
@@ -45,6 +47,12 @@ def newton_flops(inputs: Mapping[str, Any], steps: int = 10) -> float:
     return float(batch * steps * 2 * n**3)
 
 
+def applies(inputs: Mapping[str, Any], **params: Any) -> str | None:
+    """Square inputs only: the iteration inverts ``X``."""
+    m, n = inputs["G"].shape[-2:]
+    return None if m == n else f"scaled Newton needs square matrices; got {m} x {n}"
+
+
 @method(
     "polar",
     "newton",
@@ -54,6 +62,7 @@ def newton_flops(inputs: Mapping[str, Any], steps: int = 10) -> float:
     dtypes=("float32", "float64"),
     params={"steps": Param(int, 10, min=1, doc="number of scaled Newton steps (one inverse each)")},
     flops=newton_flops,
+    applies=applies,
 )
 def newton(G: torch.Tensor, steps: int = 10) -> torch.Tensor:
     """Scaled Newton ``X <- (z X + X^{-T} / z) / 2`` (Higham 1986), square nonsingular G only."""

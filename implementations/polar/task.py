@@ -8,7 +8,9 @@ singular values): the nearest matrix with orthonormal columns (``m >= n``) or ro
 Metrics, each computed per matrix and reduced over the batch to its worst value:
 
 - ``rel_error = ||Q - U V^T||_F / ||U V^T||_F`` against the float64 reference (the
-  denominator is ``sqrt(k)``). Lower is better; max over the batch.
+  denominator is ``sqrt(k)``, floored by :func:`matrixbench.accuracy.relative` at
+  ``2^-53 sqrt(k)``: the polar factor does not scale with ``G``, so its natural size is
+  that of ``I_k``, whatever ``||G||``). Lower is better; max over the batch.
 - ``orthogonality = ||Q^T Q - I_k||_F / sqrt(k)``, with ``Q Q^T`` instead when ``m < n``
   (the ``k x k`` Gram matrix either way). Dividing by ``||I_k||_F = sqrt(k)`` makes it
   the root mean square of ``s_i^2 - 1`` over the singular values ``s_i`` of ``Q``,
@@ -32,6 +34,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from matrixbench.accuracy import relative
 from matrixbench.registry import Metric, Task, register_task
 
 
@@ -62,9 +65,10 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
     if Q.shape != Q_ref.shape:
         raise ValueError(f"polar output has shape {Q.shape}, expected {Q_ref.shape} (the reference's)")
     k = min(Q.shape[-2:])
-    rel_error = _fro(Q - Q_ref) / _fro(Q_ref)
+    unit = np.sqrt(k)  # ||I_k||_F: the size of any k-frame, whatever the scale of G
+    rel_error = relative(_fro(Q - Q_ref), _fro(Q_ref), unit)
     gram = small_gram(Q)
-    orthogonality = _fro(gram - np.eye(k)) / np.sqrt(k)
+    orthogonality = relative(_fro(gram - np.eye(k)), unit, unit)
     lam = np.linalg.eigvalsh(gram)  # ascending, per matrix
     s = np.sqrt(np.clip(lam, 0.0, None))
     return {

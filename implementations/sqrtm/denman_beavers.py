@@ -71,7 +71,11 @@ def denman_beavers(
     """Denman-Beavers iteration with optional determinantal scaling (Higham 2008, 6.3, 6.5)."""
     n = A.shape[-1]
     eye = torch.eye(n, dtype=A.dtype, device=A.device).expand_as(A)
-    Y, Z = A, eye
+    # The zero matrix would make the first LU singular (Inf, then NaN): iterate on I in
+    # its place and return 0, its exact root; its inverse root does not exist (NaN, and
+    # check_inputs rejects such A). Elementwise work only, no host synchronization.
+    zero = torch.linalg.matrix_norm(A, keepdim=True) == 0  # (batch, 1, 1)
+    Y, Z = torch.where(zero, eye, A), eye
     for _ in range(iters):
         Y_inv, logdet_Y = _inv_logabsdet(Y, eye)
         Z_inv, logdet_Z = _inv_logabsdet(Z, eye)
@@ -80,4 +84,4 @@ def denman_beavers(
             Y, Z = 0.5 * (mu * Y + Z_inv / mu), 0.5 * (mu * Z + Y_inv / mu)
         else:
             Y, Z = 0.5 * (Y + Z_inv), 0.5 * (Z + Y_inv)
-    return Z if inverse else Y
+    return Z.masked_fill(zero, float("nan")) if inverse else Y.masked_fill(zero, 0.0)

@@ -52,7 +52,10 @@ def newton_schulz_flops(inputs: Mapping[str, Any], iters: int = 10) -> float:
 def newton_schulz(A: torch.Tensor, inverse: bool = False, iters: int = 10) -> torch.Tensor:
     """Coupled Newton-Schulz iteration (Higham 2008, section 6.7), matrix products only."""
     c = torch.linalg.matrix_norm(A, keepdim=True)  # ||A||_F, shape (batch, 1, 1)
-    Y = A / c
+    # The zero matrix: divide by 1, not 0. Y_k then stays exactly 0 (Z_k = 1.5^k I is
+    # finite for fewer than 219 float32 steps) and sqrt(c) Y = 0 is the exact root; the
+    # inverse root does not exist and comes out Inf (check_inputs rejects such A).
+    Y = A / torch.where(c > 0, c, 1.0)
     Z = torch.eye(A.shape[-1], dtype=A.dtype, device=A.device).expand_as(A)
     for _ in range(iters):
         T = -0.5 * (Z @ Y)

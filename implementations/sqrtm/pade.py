@@ -101,7 +101,10 @@ def mpa(A: torch.Tensor, inverse: bool = False, degree: int = 10) -> torch.Tenso
     """Matrix Pade Approximant of sqrt(1 - z), one linear solve (Song, Sebe, Wang, ICLR 2022)."""
     p, q = pade_coefficients(*pade_degrees(degree))
     c = torch.linalg.matrix_norm(A, keepdim=True)  # ||A||_F, shape (batch, 1, 1)
-    Z = -A / c
+    # The zero matrix: divide by 1, not 0. Z = I, the approximant is a finite multiple of
+    # I and sqrt(c) times it is 0, the exact root (the inverse root comes out Inf: it does
+    # not exist, and check_inputs rejects such A).
+    Z = -A / torch.where(c > 0, c, 1.0)
     Z.diagonal(dim1=-2, dim2=-1).add_(1.0)  # Z = I - A / c
     P = torch.zeros_like(A)
     Q = torch.zeros_like(A)

@@ -2,7 +2,8 @@
 
 ``A = Q diag(l) Q^T`` (LAPACK ``syevd`` through ``numpy.linalg.eigh``, batched), then
 ``A^{1/2} = Q diag(sqrt(l)) Q^T`` with eigenvalues clipped at 0 (rounding can make the
-smallest ones of a nearly singular A slightly negative), or
+smallest ones of a nearly singular A slightly negative; the task's ``check_inputs``
+rejects anything below that rounding level, so the clipping repairs nothing else), or
 ``A^{-1/2} = Q diag(1/sqrt(l)) Q^T``.
 
 Exact up to rounding for any symmetric positive (semi)definite A: the error is about

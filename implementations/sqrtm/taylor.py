@@ -61,7 +61,10 @@ def mtp(A: torch.Tensor, inverse: bool = False, degree: int = 10) -> torch.Tenso
     """Matrix Taylor Polynomial of sqrt(1 - z) (Song, Sebe, Wang, ICLR 2022)."""
     a = taylor_coefficients(degree, inverse)
     c = torch.linalg.matrix_norm(A, keepdim=True)  # ||A||_F, shape (batch, 1, 1)
-    Z = -A / c
+    # The zero matrix: divide by 1, not 0. Z = I, the approximant is a finite multiple of
+    # I and sqrt(c) times it is 0, the exact root (the inverse root comes out Inf: it does
+    # not exist, and check_inputs rejects such A).
+    Z = -A / torch.where(c > 0, c, 1.0)
     Z.diagonal(dim1=-2, dim2=-1).add_(1.0)  # Z = I - A / c
     # Horner: S = a_K Z + a_{K-1} I, then S <- Z S + a_k I for k = K-2, ..., 0.
     S = a[degree] * Z

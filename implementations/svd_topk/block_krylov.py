@@ -38,6 +38,7 @@ from matrixbench.registry import method
 
 from . import _ops
 from ._ops import Array
+from .randomized import sketch_fits
 
 
 def block_krylov_svd(A: Array, k: int, p: int = 0, q: int = 2, seed: int = 0) -> tuple[Array, Array, Array]:
@@ -57,6 +58,11 @@ def block_krylov_svd(A: Array, k: int, p: int = 0, q: int = 2, seed: int = 0) ->
     Q = _ops.concat(blocks)
     V, s, Ub = _ops.svd_small(_ops.rmatmul(A, Q))  # B^T = A^T Q = V diag(s) U_B^T
     return Q @ Ub[:, :k], s[:k], V[:, :k]
+
+
+def block_fits(inputs: Mapping[str, Any], p: int = 0, **_: Any) -> str | None:
+    """Why the start block of ``k + p`` columns does not fit ``A`` (:func:`.randomized.sketch_fits`)."""
+    return sketch_fits(inputs, p=p)
 
 
 def block_krylov_flops(inputs: Mapping[str, Any], p: int = 0, q: int = 2, seed: int = 0) -> float:
@@ -79,14 +85,14 @@ PARAMS = {
 
 
 @method("svd_topk", "block_krylov", kind="optimized", backend="torch", devices=("cpu", "cuda"),
-        params=PARAMS, flops=block_krylov_flops, sparse=True)
+        params=PARAMS, flops=block_krylov_flops, sparse=True, applies=block_fits)
 def block_krylov(A: Any, k: int, p: int = 0, q: int = 2, seed: int = 0) -> tuple[Any, Any, Any]:
     """Musco-Musco randomized block Krylov SVD in torch (dense or sparse CSR, CPU or CUDA)."""
     return block_krylov_svd(A, k, p=p, q=q, seed=seed)
 
 
 @method("svd_topk", "block_krylov_scipy", kind="optimized", backend="numpy",
-        params=PARAMS, flops=block_krylov_flops, sparse=True)
+        params=PARAMS, flops=block_krylov_flops, sparse=True, applies=block_fits)
 def block_krylov_scipy(A: Any, k: int, p: int = 0, q: int = 2, seed: int = 0) -> tuple[Any, Any, Any]:
     """Musco-Musco randomized block Krylov SVD in NumPy/SciPy (dense array or SciPy sparse)."""
     return block_krylov_svd(A, k, p=p, q=q, seed=seed)

@@ -96,6 +96,23 @@ def randomized_flops(inputs: Mapping[str, Any], p: int = 10, q: int = 2, ortho: 
     return products + factor + 6.0 * n * l * l + 20.0 * l**3 + 2.0 * m * l * k
 
 
+def sketch_fits(inputs: Mapping[str, Any], p: int = 10, **_: Any) -> str | None:
+    """Why a sketch of ``k + p`` columns does not fit ``A``: ``k + p > min(m, n)``, or None.
+
+    Then the range finder's ``l = k + p`` is capped at ``min(m, n)`` and the sketch spans
+    all of range(A): the method is an exact (and slow) full SVD, not the randomized SVD
+    the parameters name, and the oversampling ``p >= 2`` that Theorem 10.5 needs is not
+    there. The cell is skipped with that reason (shared by the other sketching methods:
+    scikit-learn's and PyTorch's randomized SVDs, block Krylov's block ``k + p``).
+    """
+    m, n = inputs["A"].shape
+    k = int(inputs["k"])
+    if k + p > min(m, n):
+        return (f"k + p = {k} + {p} exceeds min(m, n) = {min(m, n)}: the k + p sketch columns would span "
+                f"the whole space (no oversampling left)")
+    return None
+
+
 PARAMS = {
     "p": Param(int, 10, min=0, doc="oversampling: the sketch has k + p columns"),
     "q": Param(int, 2, min=0, doc="power (subspace) iterations"),
@@ -105,7 +122,7 @@ PARAMS = {
 
 
 @method("svd_topk", "randomized_svd", kind="optimized", backend="torch", devices=("cpu", "cuda"),
-        params=PARAMS, flops=randomized_flops, sparse=True)
+        params=PARAMS, flops=randomized_flops, sparse=True, applies=sketch_fits)
 def randomized_svd_torch(A: Any, k: int, p: int = 10, q: int = 2, ortho: str = "qr",
                          seed: int = 0) -> tuple[Any, Any, Any]:
     """Halko-Martinsson-Tropp randomized SVD in torch (dense or sparse CSR, CPU or CUDA)."""
@@ -113,7 +130,7 @@ def randomized_svd_torch(A: Any, k: int, p: int = 10, q: int = 2, ortho: str = "
 
 
 @method("svd_topk", "randomized_svd_scipy", kind="optimized", backend="numpy",
-        params=PARAMS, flops=randomized_flops, sparse=True)
+        params=PARAMS, flops=randomized_flops, sparse=True, applies=sketch_fits)
 def randomized_svd_scipy(A: Any, k: int, p: int = 10, q: int = 2, ortho: str = "qr",
                          seed: int = 0) -> tuple[Any, Any, Any]:
     """Halko-Martinsson-Tropp randomized SVD in NumPy/SciPy (dense array or SciPy sparse)."""

@@ -22,7 +22,7 @@ No FLOP model: the counts depend on the restarts and iterations taken.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 import scipy.sparse.linalg
@@ -44,10 +44,22 @@ def _svds(A: Any, k: int, solver: str, tol: float, seed: int, **options: Any) ->
 _SEED = Param(int, 0, min=0, doc="seed of the start vector")
 
 
+def below_min(inputs: Mapping[str, Any], ncv: int = 0, **_: Any) -> str | None:
+    """ARPACK and LOBPCG in ``svds`` need ``k < min(m, n)`` (and ARPACK ``k < ncv < min(m, n)``
+    for an explicit ``ncv``): SciPy raises otherwise. PROPACK takes ``k = min(m, n)``."""
+    r, k = min(inputs["A"].shape), int(inputs["k"])
+    if k >= r:
+        return f"svds needs k < min(m, n) = {r} with this solver; k = {k}"
+    if ncv and not k < ncv < r:
+        return f"svds (ARPACK) needs k < ncv < min(m, n) = {r}; k = {k}, ncv = {ncv}"
+    return None
+
+
 @method("svd_topk", "svds_arpack", kind="baseline", backend="numpy", sparse=True,
         params={"tol": Param(float, 0.0, min=0.0, doc="relative accuracy of the singular values (0: machine precision)"),
                 "ncv": Param(int, 0, min=0, doc="Lanczos vectors (0: SciPy's default)"),
-                "seed": _SEED})
+                "seed": _SEED},
+        applies=below_min)
 def svds_arpack(A: Any, k: int, tol: float = 0.0, ncv: int = 0, seed: int = 0) -> tuple[Any, Any, Any]:
     """``scipy.sparse.linalg.svds(A, k, solver="arpack")``: restarted Lanczos on A^T A."""
     return _svds(A, k, "arpack", tol, seed, ncv=ncv or None)
@@ -64,7 +76,8 @@ def svds_propack(A: Any, k: int, tol: float = 0.0, seed: int = 0) -> tuple[Any, 
 @method("svd_topk", "svds_lobpcg", kind="baseline", backend="numpy", sparse=True,
         params={"tol": Param(float, 0.0, min=0.0, doc="residual tolerance (squared by svds; 0: run all maxiter iterations)"),
                 "maxiter": Param(int, 0, min=0, doc="iterations (0: LOBPCG's default, 20)"),
-                "seed": _SEED})
+                "seed": _SEED},
+        applies=below_min)
 def svds_lobpcg(A: Any, k: int, tol: float = 0.0, maxiter: int = 0, seed: int = 0) -> tuple[Any, Any, Any]:
     """``scipy.sparse.linalg.svds(A, k, solver="lobpcg")``: block CG on A^T A."""
     return _svds(A, k, "lobpcg", tol, seed, maxiter=maxiter or None)

@@ -19,7 +19,7 @@ import torch
 from matrixbench.params import Param
 from matrixbench.registry import method
 
-from .randomized import randomized_flops
+from .randomized import randomized_flops, sketch_fits
 
 
 def lowrank_flops(inputs: Mapping[str, Any], p: int = 10, q: int = 2, seed: int = 0) -> float:
@@ -30,7 +30,7 @@ def lowrank_flops(inputs: Mapping[str, Any], p: int = 10, q: int = 2, seed: int 
         params={"p": Param(int, 10, min=0, doc="oversampling: q = k + p in PyTorch's terms"),
                 "q": Param(int, 2, min=0, doc="niter (power iterations)"),
                 "seed": Param(int, 0, min=0, doc="torch.manual_seed before the call")},
-        flops=lowrank_flops, sparse=True)
+        flops=lowrank_flops, sparse=True, applies=sketch_fits)
 def torch_svd_lowrank(A: torch.Tensor, k: int, p: int = 10, q: int = 2, seed: int = 0) -> tuple[Any, Any, Any]:
     """``torch.svd_lowrank(A, q=k + p, niter=q)``, truncated to k."""
     torch.manual_seed(seed)  # svd_lowrank draws from the global generator

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 
 from matrixbench.registry import method
 
-from implementations.svd_topk.randomized import PARAMS, randomized_svd
+from implementations.svd_topk.randomized import PARAMS, randomized_svd, sketch_fits
 
 from . import _ops, _stream
 from ._ops import Array
@@ -58,6 +58,12 @@ def recompute_flops(inputs: Mapping[str, Any], p: int = 10, q: int = 2, ortho: s
     return total
 
 
+def recompute_applies(inputs: Mapping[str, Any], p: int = 10, **_: Any) -> str | None:
+    """The randomized SVD's condition ``k + p <= min(m, n)`` on ``A`` (every ``M_t`` is
+    larger): :func:`implementations.svd_topk.randomized.sketch_fits`."""
+    return sketch_fits({"A": inputs["A"], "k": len(inputs["s"])}, p=p)
+
+
 def _run(A: Array, U: Array, s: Array, V: Array, updates: list, side: str, record: tuple,
          p: int, q: int, ortho: str, seed: int) -> list:
     A_rows = _ops.transpose_sparse(A) if side == "columns" else A
@@ -66,7 +72,7 @@ def _run(A: Array, U: Array, s: Array, V: Array, updates: list, side: str, recor
 
 
 @method("svd_update", "recompute_randomized", kind="baseline", backend="numpy", sparse=True,
-        params=PARAMS, flops=recompute_flops)
+        params=PARAMS, flops=recompute_flops, applies=recompute_applies)
 def recompute_randomized(A: Array, U: Array, s: Array, V: Array, updates: list, side: str = "rows",
                          record: tuple = (1,), p: int = 10, q: int = 2, ortho: str = "qr",
                          seed: int = 0) -> list:
@@ -75,7 +81,7 @@ def recompute_randomized(A: Array, U: Array, s: Array, V: Array, updates: list, 
 
 
 @method("svd_update", "recompute_randomized_torch", kind="baseline", backend="torch", devices=("cpu", "cuda"),
-        sparse=True, params=PARAMS, flops=recompute_flops)
+        sparse=True, params=PARAMS, flops=recompute_flops, applies=recompute_applies)
 def recompute_randomized_torch(A: Array, U: Array, s: Array, V: Array, updates: list, side: str = "rows",
                                record: tuple = (1,), p: int = 10, q: int = 2, ortho: str = "qr",
                                seed: int = 0) -> list:

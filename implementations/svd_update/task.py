@@ -24,18 +24,30 @@ Metrics, against the float64 rank-k SVD of ``M_t`` recomputed from scratch (the
 ``svd_topk`` reference: full SVD or ARPACK at tolerance 0):
 
 - ``optimality_ratio``, ``sv_error``, ``angle_u``, ``angle_v``, ``orthogonality``: as
-  in ``svd_topk``, after the last update ``T`` (the ratio ``||M_T - U S V^T||_F /
-  ||M_T - (M_T)_k||_F`` is 1 at best);
+  in ``svd_topk`` (:func:`implementations.svd_topk.task.svd_metrics`, floors included:
+  the tail of ``M_t`` is floored at the rounding level ``eps ||M_t||_F``, each
+  ``s_i^*`` at ``eps s_1^*``, ``eps = 10 sqrt(min(m_t, n_t)) u``, and the angles compare
+  the columns above that level; see that module for why), after the last update ``T``
+  (the ratio ``||M_T - U S V^T||_F / ||M_T - (M_T)_k||_F`` is 1 at best);
 - ``ratio_after_1``: the optimality ratio after the first update;
-- ``drift = optimality_ratio / ratio_after_1``: how much the error grew over the stream
-  relative to one update (1 for ``T = 1``; above 1 when truncation errors accumulate).
-  Both come from the same explicit factors a user would read, scored against per-step
-  references, so a method cannot claim a drift it did not produce; recording only the
-  two ends keeps the product-form methods from paying ``2 (m + n) k^2`` at every step;
+- ``drift = max(optimality_ratio, 1) / max(ratio_after_1, 1)``: how much the error grew
+  over the stream relative to one update (1 for ``T = 1``; above 1 when truncation
+  errors accumulate). A ratio is at least 1 in exact arithmetic (Eckart-Young); below 1
+  it only says "optimal up to rounding" (``k >= rank(M_t)``, where the floor decides),
+  so both are clipped at 1 first: otherwise two rounding-level ratios (even a 0 from
+  the cancelling identity) would make a meaningless or infinite drift. Both come from
+  the same explicit factors a user would read, scored against per-step references, so a
+  method cannot claim a drift it did not produce; recording only the two ends keeps the
+  product-form methods from paying ``2 (m + n) k^2`` at every step;
 - ``ratio_max``: the worst ratio over the recorded steps (``record = all`` makes it the
   worst over the stream);
 - ``updates``: T, so that the time per update is the cell's time divided by it (the
   engine's time is per call, and a call applies the whole stream).
+
+Preconditions (:func:`check_inputs`; the problem is ``invalid`` otherwise): ``A`` and
+the blocks finite, blocks that fit ``A`` (``r_t x n`` for rows, ``m x r_t`` for
+columns), ``1 <= k <= min(m, n)`` of ``A``. Output (:func:`check_output`): a list with
+one ``(U, s, V)`` per recorded step, each of the shapes of that step's ``M_t``.
 """
 
 from __future__ import annotations
@@ -49,7 +61,7 @@ from matrixbench.params import Param
 from matrixbench.registry import Metric, Task, register_task
 
 from implementations.svd_topk.reference import reference_svd
-from implementations.svd_topk.task import factors, largest_angle, residual_norm
+from implementations.svd_topk.task import check_factors, check_rank, svd_metrics
 
 SIDES = ("rows", "columns")
 RECORDS = ("ends", "all")
@@ -96,12 +108,75 @@ def make_inputs(matrix: Any, k: int = 10, side: str = "rows", split: int = 1, sp
         A, blocks = _split(_matrix(matrix), side, split, split_size)
     if not blocks:
         raise ValueError("svd_update needs at least one update")
-    if not 1 <= k <= min(A.shape):
-        raise ValueError(f"k = {k} must be in 1..min(m, n) = {min(A.shape)} of A")
-    U, s, V = reference_svd(A, k)
     T = len(blocks)
     steps = tuple(range(1, T + 1)) if record == "all" else tuple(sorted({1, T}))
-    return {"A": A, "U": U, "s": s, "V": V, "updates": blocks, "side": side, "record": steps}
+    inputs = {"A": A, "updates": blocks, "side": side, "record": steps}
+    if check_rank(int(k), A.shape) is None:  # the starting SVD, computed once per problem
+        U, s, V = reference_svd(A, k)
+    else:
+        # k outside 1..min(m, n): check_inputs reports it and the problem never runs. No
+        # SVD to start from: k NaN values (so that check_inputs reads the k asked for,
+        # and anything that ran anyway would give NaN, never a plausible number) and
+        # factors without columns.
+        U, s, V = np.zeros((A.shape[0], 0)), np.full(max(int(k), 0), np.nan), np.zeros((A.shape[1], 0))
+    inputs.update({"U": U, "s": s, "V": V})
+    return inputs
+
+
+def _rank(inputs: Mapping[str, Any]) -> int:
+    """k, the length of the starting ``s``."""
+    return int(np.shape(inputs["s"])[0])
+
+
+def _finite(x: Any) -> bool:
+    return bool(np.all(np.isfinite(x.data if scipy.sparse.issparse(x) else x)))
+
+
+def check_inputs(inputs: Mapping[str, Any]) -> str | None:
+    """Finite ``A`` and blocks, blocks that fit ``A``, and ``1 <= k <= min(m, n)`` of ``A``.
+
+    ``k`` (the length of the starting ``s``) is checked on ``A``, the matrix the starting
+    SVD is of; every ``M_t`` is larger. The starting factors themselves are not checked:
+    :func:`make_inputs` computes them (or, for an invalid ``k``, leaves placeholders).
+    """
+    A, side = inputs["A"], inputs["side"]
+    if side not in SIDES:
+        return f"side must be one of {SIDES}; got {side!r}"
+    if not _finite(A):
+        return "A has NaN or Inf entries"
+    m, n = A.shape
+    for t, E in enumerate(inputs["updates"], start=1):
+        fits = E.shape[1] == n if side == "rows" else E.shape[0] == m
+        if E.ndim != 2 or not fits:
+            want = f"(r, {n})" if side == "rows" else f"({m}, r)"
+            return f"update {t} has shape {E.shape}; appending {side} to a {m} x {n} A needs {want}"
+        if not _finite(E):
+            return f"update {t} has NaN or Inf entries"
+    return check_rank(_rank(inputs), A.shape)
+
+
+def step_shape(inputs: Mapping[str, Any], t: int) -> tuple[int, int]:
+    """The shape of ``M_t`` without forming it."""
+    m, n = inputs["A"].shape
+    extra = sum(E.shape[0] if inputs["side"] == "rows" else E.shape[1] for E in inputs["updates"][:t])
+    return (m + extra, n) if inputs["side"] == "rows" else (m, n + extra)
+
+
+def check_output(output: Any, reference: Any, inputs: Mapping[str, Any]) -> str | None:
+    """One ``(U, s, V)`` per recorded step (a list or tuple of them), each of the shapes of
+    that step's ``M_t``: ``U`` ``(m_t, k)``, ``s`` ``(k,)`` descending, ``V`` ``(n_t, k)``."""
+    steps = inputs["record"]
+    if not isinstance(output, (list, tuple)):
+        return (f"svd_update output must be a list of (U, s, V), one per recorded step {tuple(steps)}; "
+                f"got {type(output).__name__}")
+    if len(output) != len(steps):
+        return f"svd_update output has {len(output)} (U, s, V); expected one per recorded step {tuple(steps)}"
+    k = _rank(inputs)
+    for t, out in zip(steps, output):
+        problem = check_factors(out, *step_shape(inputs, t), k, what=f"step {t}")
+        if problem:
+            return problem
+    return None
 
 
 def updated(inputs: Mapping[str, Any], t: int) -> Any:
@@ -115,22 +190,7 @@ def updated(inputs: Mapping[str, Any], t: int) -> Any:
 
 def step_scores(M: Any, out: Any, ref: Mapping[str, Any]) -> dict[str, float]:
     """The svd_topk metrics of one step's factors against that step's reference."""
-    U, s, V = factors(out)
-    U_ref, s_ref, V_ref = factors(ref)
-    k = s_ref.shape[0]
-    if U.shape != (M.shape[0], k) or s.shape != (k,) or V.shape != (M.shape[1], k):
-        raise ValueError(f"svd_update step output shapes U {U.shape}, s {s.shape}, V {V.shape}; "
-                         f"expected ({M.shape[0]}, {k}), ({k},), ({M.shape[1]}, {k})")
-    floor = 1e-300 + 1e-15 * float(np.linalg.norm(s_ref))  # an exactly rank-k M has tail 0
-    angle_u, orth_u = largest_angle(U, U_ref)
-    angle_v, orth_v = largest_angle(V, V_ref)
-    return {
-        "optimality_ratio": residual_norm(M, U, s, V) / max(float(ref["tail"]), floor),
-        "sv_error": float(np.max(np.abs(s - s_ref) / s_ref)),
-        "angle_u": angle_u,
-        "angle_v": angle_v,
-        "orthogonality": max(orth_u, orth_v),
-    }
+    return svd_metrics(M, out, ref)
 
 
 def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, float]:
@@ -143,7 +203,7 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
     return {
         **last,
         "ratio_after_1": first["optimality_ratio"],
-        "drift": last["optimality_ratio"] / first["optimality_ratio"],
+        "drift": max(last["optimality_ratio"], 1.0) / max(first["optimality_ratio"], 1.0),
         "ratio_max": max(p["optimality_ratio"] for p in per_step),
         "updates": float(len(inputs["updates"])),
         "reference_arpack": 1.0 if reference[-1].get("solver") == "arpack" else 0.0,
@@ -162,7 +222,7 @@ TASK = register_task(
             Metric("angle_v", "lower", "rad", doc="largest principal angle to the reference's span(V), last update"),
             Metric("orthogonality", "lower", doc="max(||U^T U - I||_2, ||V^T V - I||_2) after the last update"),
             Metric("ratio_after_1", "lower", doc="optimality ratio after the first update"),
-            Metric("drift", "lower", doc="optimality_ratio / ratio_after_1: error growth over the stream"),
+            Metric("drift", "lower", doc="max(optimality_ratio, 1) / max(ratio_after_1, 1): error growth over the stream"),
             Metric("ratio_max", "lower", doc="worst optimality ratio over the recorded steps"),
             Metric("updates", "lower", doc="T, the updates in one call: time per update = time / T"),
             Metric("reference_arpack", "lower", doc="1 when the last reference is ARPACK's top-k, 0 for the full SVD"),
@@ -170,6 +230,8 @@ TASK = register_task(
         make_inputs=make_inputs,
         score=score,
         reference="reference",
+        check_inputs=check_inputs,
+        check_output=check_output,
         params={
             "k": Param(int, 10, min=1, doc="rank of the truncated SVD"),
             "side": Param(str, "rows", choices=SIDES, doc="append rows [A; E] or columns [A, E]"),

@@ -25,8 +25,16 @@ def _score(output, reference, inputs) -> dict:
     return {"rel_error": float(err)}
 
 
+def _check_inputs(inputs) -> str | None:
+    """The probe's precondition: a finite A."""
+    A = inputs["A"]
+    bad = int(np.size(A) - np.isfinite(A.data if hasattr(A, "nnz") else A).sum()) if not hasattr(A, "nnz") else 0
+    return f"A has {bad} non-finite entries" if bad else None
+
+
 register_task(Task(name="probe", description="test-only: 2A", metrics=(Metric("rel_error", "lower"),),
-                   make_inputs=_make_inputs, score=_score, params={"offset": Param(float, 0.0)}))
+                   make_inputs=_make_inputs, score=_score, params={"offset": Param(float, 0.0)},
+                   check_inputs=_check_inputs))
 
 
 @generator("probe_gaussian", params={"n": Param(int, min=1), "scale": Param(float, 1.0, min=0.0)})
@@ -143,3 +151,166 @@ def alloc(A, offset=0.0, mib=64):
 def torch_double(A, offset=0.0):
     """Correct in torch; reports an extra number through WithInfo."""
     return WithInfo(2 * A + offset, {"iterations": 1})
+
+
+# ---- more misbehaviour: each must cost one cell, with a status and a reason
+
+
+@method("probe", kind="optimized", backend="numpy")
+def aborts(A, offset=0.0):
+    """Calls abort(3): SIGABRT, as a failed C assertion would."""
+    os.abort()
+
+
+@method("probe", kind="optimized", backend="numpy")
+def segfaults(A, offset=0.0):
+    """Reads address 0: SIGSEGV, as a bad native extension would."""
+    import ctypes
+
+    return ctypes.string_at(0)
+
+
+@method("probe", kind="optimized", backend="numpy")
+def exits(A, offset=0.0):
+    """Calls sys.exit, as a careless script would."""
+    import sys
+
+    sys.exit(3)
+
+
+@method("probe", kind="optimized", backend="numpy")
+def inf(A, offset=0.0):
+    """Returns +Inf."""
+    return np.full_like(A, np.inf)
+
+
+@method("probe", kind="optimized", backend="numpy")
+def overflows(A, offset=0.0):
+    """A finite output whose error overflows: the metric is Inf."""
+    return np.full_like(A, 1e308)
+
+
+@method("probe", kind="optimized", backend="numpy")
+def nan_info(A, offset=0.0):
+    """The right answer, with NaN in its extra numbers."""
+    return WithInfo(2 * A + offset, {"iterations": float("nan")})
+
+
+@method("probe", kind="optimized", backend="numpy")
+def wrong_shape(A, offset=0.0):
+    """One row of the answer: (1, n), which would broadcast against (n, n)."""
+    return (2 * A + offset)[:1]
+
+
+@method("probe", kind="optimized", backend="numpy")
+def scalar(A, offset=0.0):
+    """A scalar, which would broadcast against anything."""
+    return np.float64(2 * A[0, 0] + offset)
+
+
+@method("probe", kind="optimized", backend="numpy")
+def returns_none(A, offset=0.0):
+    """Forgets to return."""
+    2 * A + offset
+
+
+@method("probe", kind="optimized", backend="numpy")
+def upcasts(A, offset=0.0):
+    """Computes in float64 whatever it is given."""
+    return 2 * A.astype(np.float64) + offset
+
+
+@method("probe", kind="optimized", backend="numpy")
+def scribbles(A, offset=0.0):
+    """The right answer, computed in place: it overwrites its input."""
+    A *= 2
+    A += offset
+    return A
+
+
+@method("probe", kind="optimized", backend="torch")
+def torch_scribbles(A, offset=0.0):
+    """The right answer, computed in place on a torch tensor (shares memory when float64 on CPU)."""
+    return A.mul_(2).add_(offset)
+
+
+@method("probe", kind="optimized", backend="numpy")
+def leaks_thread(A, offset=0.0):
+    """The right answer, leaving a busy thread behind that would slow every later cell."""
+    import threading
+
+    def burn() -> None:
+        while True:
+            pass
+
+    threading.Thread(target=burn, daemon=True).start()
+    return 2 * A + offset
+
+
+def _square_only(inputs, **params):
+    A = inputs["A"]
+    return None if A.shape[0] == A.shape[1] else f"needs a square matrix; got {A.shape[0]} x {A.shape[1]}"
+
+
+@method("probe", kind="optimized", backend="numpy", applies=_square_only)
+def square_only(A, offset=0.0):
+    """Declares that it needs a square matrix."""
+    return 2 * A + offset
+
+
+@generator("probe_rect", params={"m": Param(int, min=1), "n": Param(int, min=1)})
+def probe_rect(rng: np.random.Generator, m: int, n: int) -> np.ndarray:
+    """Gaussian m x n matrix."""
+    return rng.standard_normal((m, n))
+
+
+@generator("probe_zero", params={"n": Param(int, min=1)})
+def probe_zero(rng: np.random.Generator, n: int) -> np.ndarray:
+    """The zero matrix: relative errors are 0/0 unless floored."""
+    return np.zeros((n, n))
+
+
+@generator("probe_nonfinite", params={"n": Param(int, min=1)})
+def probe_nonfinite(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A matrix with a NaN: breaks the probe task's precondition."""
+    A = rng.standard_normal((n, n))
+    A[0, 0] = np.nan
+    return A
+
+
+# ---- hostile matrices for the shipped tasks (as in peers' own test suites)
+
+
+@generator("probe_nonsymmetric", params={"n": Param(int, min=2)})
+def probe_nonsymmetric(rng: np.random.Generator, n: int) -> np.ndarray:
+    """An SPD matrix plus a skew part of 40% of its size: not symmetric."""
+    G = rng.standard_normal((n, n))
+    S = G @ G.T / n + np.eye(n)
+    K = rng.standard_normal((n, n))
+    K = K - K.T
+    return S + 0.4 * np.linalg.norm(S) / np.linalg.norm(K) * K
+
+
+@generator("probe_indefinite", params={"n": Param(int, min=2)})
+def probe_indefinite(rng: np.random.Generator, n: int) -> np.ndarray:
+    """Symmetric with eigenvalues of both signs: Q diag(-1, 1, 2, ...) Q^T."""
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    lam = np.linspace(1.0, 2.0, n)
+    lam[0] = -1.0
+    return (Q * lam) @ Q.T
+
+
+@generator("probe_lstsq", params={"m": Param(int, min=1), "n": Param(int, min=1),
+                                  "consistent": Param(bool, False), "zero_solution": Param(bool, False)})
+def probe_lstsq(rng: np.random.Generator, m: int, n: int, consistent: bool = False, zero_solution: bool = False):
+    """``{"A", "b"}``: Gaussian A; b orthogonal to range(A) (x* = 0), in it (r* = 0), or generic."""
+    A = rng.standard_normal((m, n))
+    g = rng.standard_normal(m)
+    Q, _ = np.linalg.qr(A)
+    if zero_solution:
+        b = g - Q @ (Q.T @ g)
+    elif consistent:
+        b = A @ rng.standard_normal(n)
+    else:
+        b = g
+    return {"A": A, "b": b}

@@ -1,0 +1,59 @@
+"""``matrixbench compare BASE HEAD``: exit 1 on a regression or a broken head, 2 when the
+runs cannot be compared (an unreadable file, different machines)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rich.table import Table
+from rich.text import Text
+
+from ..console import fmt_time, make_console
+from ..store import RunFileError, read_run
+from .common import EXIT_FAIL, EXIT_OK, UsageError, plugins
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .. import registry
+    from ..compare import check_comparable, compare_runs
+
+    plugins(args.plugin)
+    try:
+        base, head = read_run(args.base), read_run(args.head)
+    except RunFileError as exc:
+        raise UsageError(str(exc)) from None
+    why_not = check_comparable(base, head, allow_different_machines=args.allow_different_machines)
+    if why_not:
+        raise UsageError(why_not)
+    directions = {t.name: {m.name: m.direction for m in t.metrics} for t in registry.TASKS.values()}
+    cmp = compare_runs(base, head, threshold=args.threshold, alpha=args.alpha,
+                       accuracy_threshold=args.accuracy_threshold, directions=directions, min_time=args.min_time,
+                       statistic=args.statistic)
+    out = make_console()
+    out.print(f"base {cmp.base_id}  head {cmp.head_id}: {cmp.matched} cells matched, "
+              f"{len(cmp.only_base)} only in base, {len(cmp.only_head)} only in head; "
+              f"geometric-mean time ratio head/base {cmp.geomean_ratio:.3f}", highlight=False)
+    if cmp.changes:
+        table = Table("", "kind", "what", "cell", "base", "head", "ratio", "p", "test / note")
+        for c in cmp.changes:
+            mark = "[red]REGRESSION[/]" if c.regression else "[green]improved[/]"
+            fmt = fmt_time if c.kind == "time" else (lambda v: str(v) if isinstance(v, str) or v is None else f"{v:.3g}")
+            note = c.test + ("; method source changed" if c.method_changed else "") + (f"; {c.note}" if c.note else "")
+            table.add_row(mark, c.kind, c.what, Text(c.key), fmt(c.base), fmt(c.head),
+                          f"{c.ratio:.3f}" if c.ratio is not None else "-",
+                          f"{c.p_value:.2g}" if c.p_value is not None else "-", Text(note))
+        out.print(table)
+    for problem in cmp.problems:
+        out.print(Text("head is broken: ", style="red") + Text(problem))
+    regressions = cmp.regressions
+    out.print(f"{len(regressions)} regression(s), {len(cmp.improvements)} improvement(s) "
+              f"(time threshold {args.threshold:.0%} on the {args.statistic}, alpha {args.alpha:g})", highlight=False)
+    for c in regressions:
+        print(f"regression: {c.kind} {c.what}: {c.key}", file=sys.stderr)
+    if args.report:
+        from ..report import write_comparison
+
+        page, md = write_comparison(cmp, __import__("pathlib").Path(args.report))
+        out.print(f"comparison page: {page}\nMarkdown summary: {md}", highlight=False)
+    return EXIT_FAIL if cmp.failed else EXIT_OK

@@ -1,0 +1,202 @@
+"""``matrixbench run``: plan the suites' cells, run them, save each result, report.
+
+A run file is complete only when every cell of its *original* plan is (a resume with a
+narrower ``--filter`` finishes some cells, not the run). ``--resume`` takes the run
+file's lock first, so two resumes of one file cannot overwrite each other's cells.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import signal
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+
+from .. import registry
+from ..console import RunProgress, make_console, problems_table, results_tables
+from ..store import RunFile, RunFileError, statuses
+from ..verdict import NOT_FAILURES
+from .common import EXIT_FAIL, EXIT_OK, REPO_ROOT, UsageError, cache_dir, find_suite, load, plugins
+
+#: Options stored in the run file, so that ``--resume`` plans the same cells.
+STORED = ("suites", "quick", "device", "methods", "filter", "entry", "timeout", "threads", "plugin", "rounds",
+          "max_cells", "max_bytes")
+
+
+@dataclass
+class RunOptions:
+    """What to run: the command line's options, or a resumed run's stored ones."""
+
+    suites: list[str] = field(default_factory=list)
+    quick: bool = False
+    device: list[str] | None = None
+    methods: list[str] | None = None
+    filter: list[str] | None = None
+    entry: list[str] | None = None
+    timeout: float | None = None
+    threads: int | None = None
+    plugin: list[str] = field(default_factory=list)
+    rounds: int | None = None
+    max_cells: int | None = None
+    max_bytes: float | None = None
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> RunOptions:
+        return cls(**{f.name: getattr(args, f.name, None) or ([] if f.name in ("suites", "plugin") else None)
+                      for f in fields(cls) if f.name != "quick"}, quick=bool(args.quick))
+
+    @classmethod
+    def stored(cls, options: dict[str, Any]) -> RunOptions:
+        return cls(**{k: v for k, v in options.items() if k in STORED})
+
+    def over(self, base: RunOptions) -> RunOptions:
+        """These options where given, ``base``'s elsewhere (a resume narrowed by flags)."""
+        mine = asdict(self)
+        return RunOptions(**{k: (mine[k] if mine[k] not in (None, False, []) else v) for k, v in asdict(base).items()})
+
+
+def _names(values: list[str] | None) -> list[str]:
+    return [v for part in (values or []) for v in part.split(",") if v]
+
+
+def plan_cells(opts: RunOptions) -> tuple[list[Any], list[Any], list[str]]:
+    """(suites, cells, suite paths) of ``opts``; unknown names are usage errors."""
+    from ..limits import PlanTooLarge, check_plan
+    from ..plan import plan
+    from ..timing import QUICK
+
+    paths = [str(find_suite(p)) for p in (opts.suites or ["default"])]
+    suites = load(paths)
+    methods = _names(opts.methods)
+    known = {m.name for m in registry.METHODS.values()}
+    for m in methods:
+        if m not in known:
+            close = difflib.get_close_matches(m, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(f"--methods: unknown method {m!r}{hint}; known: {', '.join(sorted(known))}")
+    entries = _names(opts.entry)
+    names = {e.name for s in suites for e in s.entries}
+    for e in entries:
+        if e not in names:
+            close = difflib.get_close_matches(e, names, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(f"--entry: no benchmark {e!r} in these suites{hint}; known: {', '.join(sorted(names))}")
+    limits = {k: v for k, v in (("max_cells", opts.max_cells), ("max_bytes", opts.max_bytes)) if v}
+    try:
+        check_plan(suites, **limits, entries=entries or None, methods=methods or None, devices=opts.device or None)
+    except PlanTooLarge as exc:
+        raise UsageError(f"{exc} (--max-cells and --max-bytes raise the limits)") from None
+    overrides = {**(QUICK if opts.quick else {}), **({"rounds": opts.rounds} if opts.rounds else {})}
+    cells = plan(suites, timing_overrides=overrides or None, devices=opts.device, methods=methods,
+                 patterns=opts.filter, threads=opts.threads, entries=entries)
+    return suites, cells, paths
+
+
+def _metrics_of(cells: list[Any]) -> dict[str, dict[str, dict[str, str]]]:
+    """Each task's metrics with direction and unit: readers of the run file need no registry."""
+    tasks = {c.problem.task for c in cells}
+    return {t: {m.name: {"direction": m.direction, "unit": m.unit} for m in registry.TASKS[t].metrics} for t in sorted(tasks)}
+
+
+def _open(args: argparse.Namespace, opts: RunOptions, suites: list[Any], cells: list[Any], paths: list[str],
+          err: Any) -> RunFile:
+    from ..environment import collect, machine_name
+
+    if args.resume:
+        run_file = RunFile.open(args.resume)
+        for s in suites:
+            old = {x["path"]: x["sha256"] for x in run_file.data["run"]["suites"]}
+            if old.get(s.file) not in (None, s.sha256):
+                err.print(Text("warning: ", style="yellow") + Text(f"{s.file} changed since the run began"))
+        run_file.data.setdefault("metrics", {}).update(_metrics_of(cells))
+        return run_file
+    stored = {k: v for k, v in asdict(opts).items() if k in STORED}
+    stored["suites"] = paths
+    meta = {"suites": [{"path": s.file, "name": s.name, "sha256": s.sha256} for s in suites],
+            "command": ["matrixbench", *sys.argv[1:]], "options": stored, "planned": len(cells)}
+    return RunFile.create(Path(args.results), machine_name(), meta, collect(REPO_ROOT), _metrics_of(cells))
+
+
+def _execute(run_file: RunFile, todo: list[Any], opts: RunOptions, err: Any) -> bool:
+    """Run ``todo``; True when interrupted (Ctrl-C, SIGTERM). Finished cells are saved either way."""
+    from ..runner import Runner
+
+    # SIGTERM (a cancelled CI job, `kill`) ends the run like Ctrl-C: finished cells are kept.
+    # SIGINT too: a shell may start us with it ignored (background jobs), and Ctrl-C must work.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    runner = Runner(run_file, cache_dir(), plugins=opts.plugin, threads=opts.threads, timeout=opts.timeout)
+    with RunProgress(runner.steps(todo), err) as progress:
+        runner.progress = progress
+        try:
+            runner.run(todo)
+        except KeyboardInterrupt:
+            return True
+    return False
+
+
+def _print_summary(args: argparse.Namespace, run_file: RunFile, out: Any) -> None:
+    results = run_file.data["results"]
+    if not args.no_table:
+        for table in results_tables(results):
+            out.print(table)
+    bad = problems_table(results)
+    if bad is not None:
+        out.print(bad)
+    counts = statuses(results)
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    planned = run_file.data["run"].get("planned", len(results))
+    out.print(f"\n{len(results)} of {planned} planned cells: {summary}", highlight=False)
+    out.print(f"run file: {run_file.path}", highlight=False)
+    if args.report and results:
+        from ..report import write_report
+
+        page = write_report([run_file.data], Path(args.report_dir) / run_file.data["run"]["id"], workers=2)
+        out.print(f"report: {page}", highlight=False)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .calibrate import record_calibration
+
+    given = RunOptions.from_args(args)
+    original = None
+    if args.resume:
+        try:
+            from ..store import read_run
+
+            original = RunOptions.stored(read_run(args.resume)["run"]["options"])
+        except RunFileError as exc:
+            raise UsageError(str(exc)) from None
+    opts = given.over(original) if original else given
+    opts.plugin = plugins(opts.plugin)
+    suites, cells, paths = plan_cells(opts)
+    if not cells:
+        raise UsageError("no cell matches: check --entry, --device, --methods and --filter")
+    out, err = make_console(), make_console(stderr=True)
+    try:
+        run_file = _open(args, opts, suites, cells, paths, err)
+    except RunFileError as exc:
+        raise UsageError(str(exc)) from None
+    with run_file:
+        done = run_file.complete_keys
+        todo = [c for c in cells if c.key not in done]
+        if args.resume:
+            err.print(f"resuming {run_file.path}: {len(cells) - len(todo)} of {len(cells)} cells complete, "
+                      f"{sum(1 for c in todo if run_file.record(c.key))} partly done (rounds)", highlight=False)
+        err.print(f"running {len(todo)} cells; results go to {run_file.path}", highlight=False)
+        record_calibration(run_file, todo, args.calibrate, opts.threads, err)
+        interrupted = _execute(run_file, todo, opts, err)
+        whole_plan = plan_cells(original)[1] if original else cells
+        complete = not interrupted and {c.key for c in whole_plan} <= run_file.complete_keys
+        run_file.finish(complete=complete, interrupted=interrupted)
+    _print_summary(args, run_file, out)
+    if interrupted:
+        out.print(f"interrupted: finish it with  matrixbench run --resume {run_file.path}", highlight=False)
+        return 130
+    results = run_file.data["results"]
+    return EXIT_FAIL if any(r["status"] not in NOT_FAILURES for r in results) else EXIT_OK
