@@ -48,10 +48,8 @@ def _imported_names(tree: ast.AST, package: str) -> list[str]:
 def _roots(module: ModuleType) -> tuple[Path, ...]:
     top = sys.modules.get(module.__name__.split(".")[0])
     top_file = _file(top)
-    roots = [REPO_ROOT]
-    if top_file is not None:
-        roots.append(top_file.parent if top_file.name == "__init__.py" else top_file.parent)
-    return tuple(roots)
+    # a package's folder, or the folder of a top-level module (a plugin file)
+    return (REPO_ROOT,) if top_file is None else (REPO_ROOT, top_file.parent)
 
 
 #: The engine's own modules are not part of a method's code (an edit to the CLI must not
