@@ -77,19 +77,21 @@ def checksum(value: Any) -> str:
         elif isinstance(v, np.ndarray):
             digest.update(repr((v.shape, str(v.dtype))).encode())
             digest.update(np.ascontiguousarray(v).tobytes())
-        elif type(v).__module__.startswith("torch"):
-            feed(v.detach().cpu().contiguous().numpy() if v.layout == _strided() else repr(v))
+        elif type(v).__module__.startswith("torch") and hasattr(v, "layout"):
+            import torch
+
+            t = v.detach().cpu()
+            if t.layout != torch.strided:  # sparse: its stored parts
+                t = t.to_sparse_csr() if t.layout != torch.sparse_csr else t
+                return feed([repr(tuple(t.shape)), t.values(), t.crow_indices(), t.col_indices()])
+            digest.update(repr((tuple(t.shape), str(t.dtype))).encode())
+            # raw bytes: numpy has no bfloat16, so view every dtype as uint8
+            digest.update(t.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes())
         else:
             digest.update(repr(v).encode())
 
     feed(value)
     return digest.hexdigest()[:16]
-
-
-def _strided() -> Any:
-    import torch
-
-    return torch.strided
 
 
 def problem_data(problem: Problem) -> ProblemData:

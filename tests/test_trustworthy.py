@@ -320,3 +320,28 @@ def test_svd_topk_at_full_rank(run_cli, tmp_path, k):
     for r in results:
         assert r["status"] in ("ok", "skipped"), (r["method"]["name"], r["status"], r["reason"], r["metrics"])
     assert res.returncode == 0
+
+
+def test_input_checksums_cover_every_dtype_and_layout():
+    # bfloat16 has no NumPy dtype, and sparse tensors have no plain buffer: both are hashed
+    # by their bytes, and a one-entry change changes the checksum.
+    import torch
+
+    from matrixbench.execute import checksum
+
+    a = torch.arange(12.0).reshape(3, 4)
+    for t in (a.to(torch.bfloat16), a.to(torch.float16), a, a.to_sparse_csr(), a.to_sparse()):
+        b = a.clone()
+        b[0, 0] = 100.0
+        changed = b.to(t.dtype) if t.layout == torch.strided else (b.to_sparse_csr() if t.layout == torch.sparse_csr
+                                                                    else b.to_sparse())
+        assert checksum({"A": t}) == checksum({"A": t.clone()}) != checksum({"A": changed}), t.dtype
+
+
+def test_bfloat16_cells_run(run_cli, tmp_path):
+    (tmp_path / "b.yaml").write_text("task: probe\nproblems:\n  generator: probe_gaussian\n  params: {n: 6}\n"
+                                     "methods: [torch_double]\ndtypes: [bfloat16]\ntiming: {min_time: 0.01, max_time: 0.02}\n")
+    res = run_cli("run", "b.yaml", "--no-table")
+    assert res.returncode == 0, res.stdout + res.stderr
+    (r,) = _run_file(tmp_path)["results"]
+    assert r["status"] == "ok" and r["metrics"]["rel_error"] < 2**-7
