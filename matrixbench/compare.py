@@ -78,9 +78,9 @@ from typing import Any, Mapping
 import numpy as np
 from scipy.stats import mannwhitneyu
 
+from .verdict import TIMED
+
 EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
-#: Statuses whose cells were timed and scored.
-TIMED = ("ok", "inaccurate")
 #: Statuses that are not compared at all.
 UNCOMPARED = ("skipped",)
 #: Rank of a status for the status comparison; any other (error, crashed, timeout, nan,

@@ -37,11 +37,16 @@ def default_threads() -> int:
         return os.cpu_count() or 1
 
 
-def rounds_left(cell: Cell, earlier: CellResult | None) -> int:
-    """Rounds ``cell`` still needs (0 when its record is complete)."""
+def cell_rounds(result: CellResult) -> int:
+    """Rounds a cell's settings ask for."""
+    return int(result.timing_settings.get("rounds", 1))
+
+
+def rounds_left(planned: int, earlier: CellResult | None) -> int:
+    """Rounds a cell of ``planned`` rounds still needs after ``earlier`` (0 when complete)."""
     if earlier is None:
-        return max(1, cell.timing.rounds)
-    return 0 if earlier.complete else max(0, cell.timing.rounds - earlier.rounds_done)
+        return max(1, planned)
+    return 0 if earlier.complete else max(0, planned - earlier.rounds_done)
 
 
 @dataclass
@@ -69,14 +74,14 @@ class Runner:
         result.merge(earlier)
         self.run_file.add(result)
         if result.complete:
-            self._emit("advance", None, rounds_left_of(result, earlier))
+            self._emit("advance", None, max(1, rounds_left(cell_rounds(result), earlier)))
             self._emit("done", None, self.run_file.record(result.key))
         else:
             self._emit("advance", None, 1)
 
     def steps(self, cells: list[Cell]) -> int:
         """Cell-rounds still to do: the size of the progress bar."""
-        return sum(rounds_left(c, self.run_file.result(c.key)) for c in cells)
+        return sum(rounds_left(c.timing.rounds, self.run_file.result(c.key)) for c in cells)
 
     def run(self, cells: list[Cell]) -> None:
         """Run every round of every cell; with ``rounds: R`` the whole list is passed R times.
@@ -160,9 +165,3 @@ class Runner:
             result = CellResult.of(cell).set(failed("raised", str(exc)))
         self._save(result, started, earlier)
 
-
-def rounds_left_of(result: CellResult, earlier: CellResult | None) -> int:
-    """Progress steps a completed cell accounts for: its remaining planned rounds."""
-    planned = int(result.timing_settings.get("rounds", 1))
-    before = 0 if earlier is None else earlier.rounds_done
-    return max(1, planned - before)

@@ -25,7 +25,7 @@ from typing import Any, Iterable
 import jsonschema
 
 from .record import CellResult, now
-from .verdict import STATUSES, TIMED
+from .verdict import STATUSES
 
 SCHEMA_NAME = "matrixbench.run"
 SCHEMA_VERSION = 1
@@ -299,7 +299,7 @@ class RunFile:
     @property
     def complete_keys(self) -> set[str]:
         """Keys of cells that need no more rounds."""
-        return {r["key"] for r in self.data["results"] if is_complete(r)}
+        return {r["key"] for r in self.data["results"] if CellResult.from_dict(r).complete}
 
     def record(self, key: str) -> dict[str, Any] | None:
         return self._index.get(key)
@@ -327,22 +327,6 @@ class RunFile:
 
     def save(self) -> None:
         atomic_write_json(self.path, self.data)
-
-
-def rounds_done(record: dict[str, Any] | None) -> int:
-    """Timing rounds a cell's record holds (0 for none; files without ``rounds`` had 1)."""
-    if record is None:
-        return 0
-    if not record.get("time"):
-        return 1
-    return len(record["time"].get("rounds", [None]))
-
-
-def is_complete(record: dict[str, Any]) -> bool:
-    """True unless the cell is timed and has fewer rounds than its settings ask for."""
-    if record["status"] not in TIMED or not record.get("time"):
-        return True
-    return rounds_done(record) >= record.get("timing_settings", {}).get("rounds", 1)
 
 
 def statuses(results: Iterable[dict[str, Any]]) -> dict[str, int]:

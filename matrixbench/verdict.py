@@ -51,10 +51,10 @@ def _missing_modules(mods: Iterable[str]) -> list[str]:
     return [m for m in mods if importlib.util.find_spec(m) is None]
 
 
-def check(cell: Any, inputs: Mapping[str, Any] | None = None, invalid: str | None = None) -> Verdict | None:
+def check(cell: Any, inputs: Mapping[str, Any] | None = None, violation: str | None = None) -> Verdict | None:
     """Why ``cell`` does not run, or None. Without ``inputs`` only what names tell;
-    with the problem's float64 ``inputs`` (and its precondition violation ``invalid``,
-    from :func:`preconditions`), also what the problem tells."""
+    with the problem's float64 ``inputs`` (and its precondition violation, from
+    :func:`preconditions`), also what the problem tells."""
     meth = cell.method_obj
     missing = _missing_modules(meth.requires)
     if missing:
@@ -72,8 +72,8 @@ def check(cell: Any, inputs: Mapping[str, Any] | None = None, invalid: str | Non
         return Verdict("skipped", reason)
     if inputs is None:
         return None
-    if invalid:
-        return Verdict("invalid", invalid)  # the same verdict as invalid(), for a cell checked alone
+    if violation:
+        return invalid(violation)
     if has_sparse(dict(inputs)) and not meth.sparse:
         return Verdict("skipped", f"method {meth.name!r} takes dense inputs only and this problem is sparse")
     if meth.applies is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
@@ -54,6 +55,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if args.report:
         from ..report import write_comparison
 
-        page, md = write_comparison(cmp, __import__("pathlib").Path(args.report))
+        page, md = write_comparison(cmp, Path(args.report))
         out.print(f"comparison page: {page}\nMarkdown summary: {md}", highlight=False)
     return EXIT_FAIL if cmp.failed else EXIT_OK
