@@ -1,9 +1,16 @@
 """airspeed velocity front end: the cells of a suite as asv benchmarks.
 
-One class per task, parameterized by cell key. ``setup_cache`` runs every cell of the
-task once with matrixbench's own runner (worker process, warm-up, calibration, adaptive
-repeats, rounds, CUDA events after a synchronize), so the figures asv records are the
-run file's figures, not a second timing method:
+Which benchmarks exist is decided by one function, :func:`benchmark_classes`: one class
+per task of the suite, named after the task (``sqrtm`` -> ``Sqrtm``, ``svd_topk`` ->
+``SvdTopk``), parameterized by cell key, with ``track_time``, ``track_peakmem`` and one
+``track_<metric>`` per metric of the task. ``python -m benchmarks.cells`` prints them
+for the suite in use (``tests/test_layout.py`` checks the list for ``suites/ci.yaml``).
+A new task needs nothing here: its cells appear once a suite names it.
+
+``setup_cache`` runs every cell of the suite once with matrixbench's own runner (worker
+process, warm-up, calibration, adaptive repeats, rounds, CUDA events after a
+synchronize); asv keys its cache by the function's source, so all classes share that one
+run. The figures asv records are the run file's figures, not a second timing method:
 
 - ``track_time``: the cell's median seconds per call (``matrixbench run``'s ``median``);
 - ``track_<metric>``: each accuracy metric of the task, with its unit;
@@ -36,13 +43,13 @@ def _cells() -> list[Any]:
     return plan(load_suites([SUITE]))
 
 
-def _run_cells(task: str) -> dict[str, dict[str, Any]]:
-    """Run the task's cells with the harness; records by key."""
+def _run_cells() -> dict[str, dict[str, Any]]:
+    """Run every cell of the suite with the harness; records by key."""
     from matrixbench.environment import collect
     from matrixbench.runner import Runner
     from matrixbench.store import RunFile
 
-    cells = [c for c in _cells() if c.problem.task == task]
+    cells = _cells()
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(os.environ.get("MATRIXBENCH_CACHE", Path(tmp) / "cache"))
         with RunFile.create(Path(tmp), "asv", {"suites": [], "command": ["asv"], "options": {}}, collect(ROOT)) as run_file:
@@ -71,7 +78,7 @@ def _metric(name: str, unit: str) -> Any:
 
 def _task_class(task: str, keys: list[str]) -> type:
     def setup_cache(self: Any) -> dict[str, dict[str, Any]]:
-        return _run_cells(task)
+        return _run_cells()
 
     setup_cache.timeout = 3600
 
@@ -95,9 +102,25 @@ def _task_class(task: str, keys: list[str]) -> type:
                             "__doc__": f"Cells of the {task} task in {Path(SUITE).name}."}
     for metric in registry.TASKS[task].metrics:
         body[f"track_{metric.name}"] = _metric(metric.name, metric.unit)
-    return type(task.title().replace("_", ""), (), body)
+    return type(class_name(task), (), body)
 
 
-for _task, _group in group_by(_cells(), lambda c: c.problem.task).items():
-    _cls = _task_class(_task, [c.key for c in _group])
-    globals()[_cls.__name__] = _cls
+def class_name(task: str) -> str:
+    """The asv class of a task: ``svd_topk`` -> ``SvdTopk``."""
+    return task.title().replace("_", "")
+
+
+def benchmark_classes() -> dict[str, type]:
+    """One asv benchmark class per task of the suite, by class name."""
+    groups = group_by(_cells(), lambda c: c.problem.task)
+    return {class_name(task): _task_class(task, [c.key for c in cells]) for task, cells in groups.items()}
+
+
+# asv finds benchmarks as module attributes: the classes of benchmark_classes().
+globals().update(benchmark_classes())
+
+
+if __name__ == "__main__":
+    for _name, _cls in benchmark_classes().items():
+        _tracks = sorted(m for m in vars(_cls) if m.startswith("track_"))
+        print(f"{_name}: {len(_cls.params[0])} cells; {', '.join(_tracks)}")

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from .arrays import is_scipy_sparse, is_torch
 from .registry import WithInfo
 
 
@@ -37,18 +38,13 @@ def _torch_dtype(dtype: str) -> Any:
     return getattr(torch, dtype)
 
 
-def is_sparse(value: Any) -> bool:
-    """A SciPy sparse matrix or array (without importing SciPy when it is not loaded)."""
-    return type(value).__module__.startswith("scipy.sparse")
-
-
 def has_sparse(value: Any) -> bool:
     """True when ``value`` holds a sparse matrix anywhere (recursively)."""
     if isinstance(value, dict):
         return any(has_sparse(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return any(has_sparse(v) for v in value)
-    return is_sparse(value)
+    return is_scipy_sparse(value)
 
 
 def as_float64(value: Any) -> Any:
@@ -58,7 +54,7 @@ def as_float64(value: Any) -> Any:
         return {k: as_float64(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(as_float64(v) for v in value)
-    if is_sparse(value):
+    if is_scipy_sparse(value):
         import scipy.sparse as sp
 
         csr = sp.csr_matrix(value, dtype=np.float64)
@@ -79,12 +75,12 @@ def nbytes(value: Any) -> int:
         return sum(nbytes(v) for v in value.values())
     if isinstance(value, (list, tuple)):
         return sum(nbytes(v) for v in value)
-    if is_sparse(value):
+    if is_scipy_sparse(value):
         csr = value.tocsr()
         return int(csr.data.nbytes + csr.indices.nbytes + csr.indptr.nbytes)
     if isinstance(value, np.ndarray):
         return int(value.nbytes)
-    if type(value).__module__.startswith("torch") and hasattr(value, "layout"):
+    if is_torch(value) and hasattr(value, "layout"):
         if value.layout == _strided():
             return int(value.numel() * value.element_size())
         parts = (value.values(), value.crow_indices(), value.col_indices()) if hasattr(value, "crow_indices") and \
@@ -120,7 +116,7 @@ def readonly(value: Any) -> Any:
         return {k: readonly(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(readonly(v) for v in value)
-    parts = (value.data, value.indices, value.indptr) if is_sparse(value) and hasattr(value, "indptr") else (value,)
+    parts = (value.data, value.indices, value.indptr) if is_scipy_sparse(value) and hasattr(value, "indptr") else (value,)
     for part in parts:
         if isinstance(part, np.ndarray):
             part.flags.writeable = False
@@ -135,9 +131,9 @@ def float_dtypes(value: Any) -> list[str]:
         return [d for v in value.values() for d in float_dtypes(v)]
     if isinstance(value, (list, tuple)):
         return [d for v in value for d in float_dtypes(v)]
-    if isinstance(value, np.ndarray) or is_sparse(value):
+    if isinstance(value, np.ndarray) or is_scipy_sparse(value):
         return [str(value.dtype)] if value.dtype.kind == "f" else []
-    if type(value).__module__.startswith("torch") and hasattr(value, "is_floating_point"):
+    if is_torch(value) and hasattr(value, "is_floating_point"):
         return [str(value.dtype).removeprefix("torch.")] if value.is_floating_point() else []
     return []
 
@@ -146,7 +142,7 @@ def to_backend(value: Any, backend: str, dtype: str, device: str) -> Any:
     """A private copy of ``value`` with its float arrays cast (recursively) to the cell's
     dtype and device: never a view of the caller's arrays, so that a method writing into
     its input cannot alter them."""
-    if is_sparse(value):
+    if is_scipy_sparse(value):
         return _sparse_to_backend(value, backend, dtype, device)
     if isinstance(value, dict):
         return {k: to_backend(v, backend, dtype, device) for k, v in value.items()}
@@ -173,9 +169,9 @@ def to_float64(value: Any) -> Any:
         return {k: to_float64(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return type(value)(to_float64(v) for v in value)
-    if is_sparse(value):
+    if is_scipy_sparse(value):
         return as_float64(value)
-    if type(value).__module__.startswith("torch"):
+    if is_torch(value):
         if value.layout != _strided():  # a sparse output stays sparse: SciPy CSR
             return _torch_sparse_to_scipy(value)
         return value.detach().to(device="cpu").double().numpy() if value.is_floating_point() else value.detach().cpu().numpy()
@@ -213,7 +209,7 @@ def _torch_sparse_to_scipy(value: Any) -> Any:
 
 
 def all_finite(value: Any) -> bool:
-    if is_sparse(value):
+    if is_scipy_sparse(value):
         return bool(np.isfinite(value.data).all())
     if isinstance(value, dict):
         return all(all_finite(v) for v in value.values())

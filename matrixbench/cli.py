@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from rich.text import Text
@@ -22,11 +23,29 @@ from .console import make_console
 __all__ = ["EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "cache_dir", "main"]
 
 
+def _discovery_options(parser: argparse.ArgumentParser, suffix: str = "") -> None:
+    """``--plugin`` and ``--tasks``, accepted before and after the command (each place
+    keeps its own list; :func:`main` joins them)."""
+    parser.add_argument("--plugin", dest=f"plugin{suffix}", action="append", default=[], metavar="MODULE",
+                        help="import MODULE too (extra methods or tasks; it must be importable: "
+                             "on PYTHONPATH); also MATRIXBENCH_PLUGINS")
+    parser.add_argument("--tasks", dest=f"tasks{suffix}", action="append", default=[], metavar="DIR",
+                        help="also discover the task folders inside DIR, as implementations/ is; "
+                             "also MATRIXBENCH_TASKS")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matrixbench", description=__doc__.splitlines()[0] if __doc__ else "")
-    parser.add_argument("--plugin", action="append", default=[], metavar="MODULE",
-                        help="import MODULE too (extra tasks or methods); also MATRIXBENCH_PLUGINS")
+    _discovery_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
+    add_parser = sub.add_parser
+
+    def command(name: str, **kw: object) -> argparse.ArgumentParser:
+        p = add_parser(name, **kw)
+        _discovery_options(p, "_after")
+        return p
+
+    sub.add_parser = command  # type: ignore[method-assign]
 
     p = sub.add_parser("list", help="list tasks, methods, generators or suites")
     p.add_argument("what", nargs="?", default="methods", choices=["tasks", "methods", "generators", "suites"])
@@ -40,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("suites", nargs="*")
     p.add_argument("--quick", action="store_true", help="a few samples per cell: a fast, rough run")
     p.add_argument("--device", action="append", choices=list(registry.DEVICES), help="only these devices")
+    p.add_argument("--backend", action="append", choices=list(registry.BACKENDS), help="only these backends")
     p.add_argument("--methods", action="append", help="only these methods (comma-separated)")
     p.add_argument("--filter", action="append", help="only cells whose key matches (glob, or substring)")
     p.add_argument("--entry", action="append", help="only these benchmarks of the suites, by name (comma-separated)")
@@ -97,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.plugin = args.plugin + args.plugin_after
+    args.tasks = [str(Path(p).resolve()) for p in args.tasks + args.tasks_after]
     try:
         return args.func(args)
     except UsageError as exc:

@@ -30,7 +30,7 @@ def results_tables(results: Iterable[dict[str, Any]]) -> list[Table]:
     for problem, group in groups.items():
         metrics = sorted({m for r in group for m in r["metrics"]})
         table = Table(title=Text(problem), title_justify="left", show_lines=False, pad_edge=False)
-        for col in ("method", "dtype", "device", "status", "median", "IQR", "vs ref"):
+        for col in ("method", "backend", "dtype", "device", "status", "median", "IQR", "vs ref"):
             table.add_column(col, justify="right" if col in ("median", "IQR", "vs ref") else "left")
         for m in metrics:
             table.add_column(m, justify="right")
@@ -41,7 +41,7 @@ def results_tables(results: Iterable[dict[str, Any]]) -> list[Table]:
             ref = reference_time(r, group)
             speedup = fmt_num(ref / t["median"]) + "x" if (t and ref and t["median"] > 0) else "-"
             status = Text(r["status"], style=STATUS_STYLE.get(r["status"], ""))
-            table.add_row(Text(method_label(r)), r["dtype"], r["device"], status,
+            table.add_row(Text(method_label(r)), r["method"]["backend"], r["dtype"], r["device"], status,
                           fmt_time(t["median"]) if t else "-", fmt_time(t["iqr"]) if t else "-", speedup,
                           *[fmt_num(r["metrics"].get(m)) for m in metrics],
                           fmt_num(r["gflops"]), fmt_bytes((r["memory"] or {}).get("peak_bytes")))
@@ -100,7 +100,7 @@ class RunProgress:
             self.bar.update(self.task_id, description=f"reference for {cell.problem.key}")
         elif event == "start":
             rounds = f"round {payload}/{cell.timing.rounds}: " if cell.timing.rounds > 1 else ""
-            self.bar.update(self.task_id, description=f"{rounds}{cell.method} {cell.dtype} {cell.device} on {cell.problem.generator}")
+            self.bar.update(self.task_id, description=f"{rounds}{cell.method} {cell.backend} {cell.dtype} {cell.device} on {cell.problem.generator}")
         elif event == "advance":
             self.done += payload
             self.bar.update(self.task_id, advance=payload)

@@ -132,7 +132,7 @@ def ensure_reference(problem: Problem, cache_dir: Path) -> dict[str, Any]:
         return info
     task = registry.TASKS[problem.task]
     ref = registry.METHODS[(problem.task, task.reference)]
-    inputs = to_backend(data.inputs, ref.backend, "float64", "cpu")
+    inputs = to_backend(data.inputs, ref.backends[0], "float64", "cpu")
     start = time.perf_counter()
     output, _ = split_info(ref.fn(**inputs))
     info["seconds"] = time.perf_counter() - start
@@ -193,7 +193,11 @@ def _shapes(value: Any, path: str = "output") -> dict[str, tuple[int, ...] | str
         return {k2: v2 for k, v in value.items() for k2, v2 in _shapes(v, f"{path}[{k!r}]").items()}
     if isinstance(value, (list, tuple)):
         return {k2: v2 for i, v in enumerate(value) for k2, v2 in _shapes(v, f"{path}[{i}]").items()}
-    if hasattr(value, "shape") and not isinstance(value, (int, float)):
+    if isinstance(value, (bool, str)) or value is None:
+        return {path: type(value).__name__}
+    if isinstance(value, (int, float, np.number)):  # a scalar answer is a 0-d array (a trace, a log-det)
+        return {path: ()}
+    if hasattr(value, "shape"):
         return {path: tuple(int(s) for s in value.shape)}
     return {path: type(value).__name__}
 
@@ -280,9 +284,9 @@ def prepare_cell(cell: Cell, cache_dir: Path) -> PreparedCell | Verdict:
         return verdict
     ensure_reference(cell.problem, cache_dir)
     meth = cell.method_obj
-    inputs = to_backend(data.inputs, meth.backend, cell.dtype, cell.device)
+    inputs = to_backend(data.inputs, cell.backend, cell.dtype, cell.device)
     params = dict(cell.method_params)
-    sync = synchronizer(meth.backend, cell.device)
+    sync = synchronizer(cell.backend, cell.device)
 
     def call() -> Any:
         out = meth.fn(**inputs, **params)

@@ -1,10 +1,14 @@
 """The planner: suites -> problem instances -> cells, each with a stable key.
 
-A cell is one (problem instance, method with its parameters, dtype, device). Its key is
-built from resolved values only (defaults filled, parameters sorted), so it is the same
-in every run of the same suite and can match cells across runs and commits::
+A cell is one (problem instance, method with its parameters, backend, dtype, device).
+Its key is built from resolved values only (defaults filled, parameters sorted), so it
+is the same in every run of the same suite and can match cells across runs and commits::
 
-    sqrtm/spd(batch=1,cond=100,n=64,spectrum=geometric;seed=0)/inverse=false/newton_schulz(iters=10)/float32/cpu
+    sqrtm/spd(batch=1,cond=100,n=64,spectrum=geometric;seed=0)/inverse=false/newton_schulz(iters=10)/torch/float32/cpu
+
+The backend is an axis like dtype and device: a method registered with
+``backends=("torch", "numpy")`` gives one cell per backend (run files written before
+the backend was part of the key are read through :mod:`matrixbench.migrate`).
 """
 
 from __future__ import annotations
@@ -71,11 +75,12 @@ class Problem:
 
 @dataclass(frozen=True)
 class Cell:
-    """The unit of measurement: a problem, a method with parameters, a dtype, a device."""
+    """The unit of measurement: a problem, a method with parameters, a backend, a dtype, a device."""
 
     problem: Problem
     method: str
     method_params: tuple[tuple[str, Any], ...]
+    backend: str
     dtype: str
     device: str
     suite: str
@@ -86,7 +91,7 @@ class Cell:
 
     @property
     def key(self) -> str:
-        return f"{self.problem.key}/{self.method}({fmt_params(dict(self.method_params))})/{self.dtype}/{self.device}"
+        return f"{self.problem.key}/{self.method}({fmt_params(dict(self.method_params))})/{self.backend}/{self.dtype}/{self.device}"
 
     @property
     def method_obj(self) -> registry.Method:
@@ -117,12 +122,13 @@ def plan(
     *,
     timing_overrides: Mapping[str, Any] | None = None,
     devices: Iterable[str] | None = None,
+    backends: Iterable[str] | None = None,
     methods: Iterable[str] | None = None,
     patterns: Iterable[str] | None = None,
     threads: int | None = None,
     entries: Iterable[str] | None = None,
 ) -> list[Cell]:
-    """Expand suites into cells, in suite order, filtered by entry, device, method and key pattern.
+    """Expand suites into cells, in suite order, filtered by entry, device, backend, method and key pattern.
 
     ``patterns`` are shell-style globs matched against the key; a pattern without a
     wildcard matches as a substring. ``entries`` names benchmarks of the suites: a cell
@@ -131,6 +137,7 @@ def plan(
     """
     entry_set = set(entries) if entries else None
     device_set = set(devices) if devices else None
+    backend_set = set(backends) if backends else None
     method_set = set(methods) if methods else None
     globs = [p if any(c in p for c in "*?[") else f"*{p}*" for p in (patterns or [])]
     cells: dict[str, Cell] = {}
@@ -144,16 +151,17 @@ def plan(
                     if method_set is not None and mspec.name not in method_set:
                         continue
                     meth = registry.METHODS[(entry.task, mspec.name)]
-                    for mp in expand(mspec.grid):
+                    backends = mspec.backends or [b for b in meth.backends if not entry.backends or b in entry.backends]
+                    for mp, backend, dtype, device in itertools.product(expand(mspec.grid), backends, entry.dtypes,
+                                                                        entry.devices):
+                        if device_set is not None and device not in device_set \
+                                or backend_set is not None and backend not in backend_set:
+                            continue
                         params = keyed(meth.params, resolve(meth.params, mp))
-                        for dtype in entry.dtypes:
-                            for device in entry.devices:
-                                if device_set is not None and device not in device_set:
-                                    continue
-                                gates = tuple(sorted((m, g[dtype]) for m, g in entry.gates.items() if dtype in g))
-                                cell = Cell(problem, meth.name, tuple(sorted(params.items())), dtype, device,
-                                            suite.name, entry.name, gates, timing, threads or entry.threads)
-                                if globs and not any(fnmatch.fnmatchcase(cell.key, g) for g in globs):
-                                    continue
-                                cells.setdefault(cell.key, cell)
+                        gates = tuple(sorted((m, g[dtype]) for m, g in entry.gates.items() if dtype in g))
+                        cell = Cell(problem, meth.name, tuple(sorted(params.items())), backend, dtype, device,
+                                    suite.name, entry.name, gates, timing, threads or entry.threads)
+                        if globs and not any(fnmatch.fnmatchcase(cell.key, g) for g in globs):
+                            continue
+                        cells.setdefault(cell.key, cell)
     return list(cells.values())

@@ -57,7 +57,7 @@ class CellResult:
         meth = cell.method_obj
         return cls(key=cell.key, task=cell.problem.task, suite=cell.suite, entry=cell.entry,
                    problem=cell.problem.to_dict(),
-                   method={"name": meth.name, "kind": meth.kind, "backend": meth.backend,
+                   method={"name": meth.name, "kind": meth.kind, "backend": cell.backend,
                            "params": dict(cell.method_params), "version": meth.version},
                    dtype=cell.dtype, device=cell.device, gates=dict(cell.gates),
                    timing_settings=cell.timing.to_dict())

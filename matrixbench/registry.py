@@ -1,8 +1,9 @@
 """The registry: tasks, methods and generators register themselves here.
 
 The engine never imports a task by name. :func:`matrixbench.discovery.load_plugins`
-imports every package under ``implementations/`` (and any extra plugin module), and
-their import-time decorators fill the three tables below.
+imports every module of every task folder under ``implementations/`` (and of the
+folders named by ``--tasks``, and any plugin module), their import-time decorators fill
+the three tables below, and discovery then checks the tables against each other.
 
 A task folder typically looks like::
 
@@ -10,13 +11,15 @@ A task folder typically looks like::
     TASK = register_task(Task(name="sqrtm", metrics=(...), make_inputs=..., score=...))
 
     # implementations/sqrtm/newton_schulz.py
-    @method("sqrtm", kind="optimized", backend="torch", devices=("cpu", "cuda"),
+    @method("sqrtm", kind="optimized", backends=("torch",), devices=("cpu", "cuda"),
             params={"iters": Param(int, 10, min=1)}, flops=ns_flops)
     def newton_schulz(A, inverse=False, iters=10): ...
 
 Method functions are called as ``fn(**inputs, **params)``: ``inputs`` come from the
 task's ``make_inputs`` (arrays already cast to the cell's backend, dtype and device),
-``params`` from the suite. Sparse inputs (SciPy sparse matrices from a generator) reach
+``params`` from the suite. A method registered with several ``backends`` (say
+``("torch", "numpy")``) is one method: the backend is an axis of the plan, like dtype and
+device, and the function is called with inputs of the cell's backend. Sparse inputs (SciPy sparse matrices from a generator) reach
 only methods registered with ``sparse=True``, as SciPy CSR (numpy backend) or torch CSR
 (torch backend); other methods' cells on such problems are ``skipped`` with the reason,
 never densified behind the user's back. A method returns an array/tensor, or a tuple/dict of them, or
@@ -78,6 +81,12 @@ class Task:
     #: and shapes (float64 numpy, before scoring). Without one, the engine compares the
     #: output's array shapes with the reference's.
     check_output: Callable[[Any, Any, Mapping[str, Any]], str | None] | None = None
+    #: the task's smallest problem, ``{"generator": name, "params": {...}, "task_params":
+    #: {...}}``: every method, on each backend and dtype it declares, must pass
+    #: ``example_gates`` on it with its default parameters (``tests/test_contract.py``)
+    example: Mapping[str, Any] | None = None
+    #: ``{metric: {dtype: bound}}``: the accuracy any method must reach on ``example``
+    example_gates: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)
@@ -90,7 +99,7 @@ class Method:
     name: str
     task: str
     kind: Kind
-    backend: str
+    backends: tuple[str, ...]
     fn: Callable[..., Any]
     devices: tuple[str, ...] = ("cpu",)
     dtypes: tuple[str, ...] = ("float32", "float64")
@@ -102,6 +111,10 @@ class Method:
     #: ``applies(inputs, **params) -> None | str``: why the method does not apply to this
     #: problem (square only, bounds on k...); the cell is then ``skipped`` with the reason.
     applies: Callable[..., str | None] | None = None
+    #: names this method had before, each with the backend it stood for (a NumPy twin
+    #: ``gaussian_numpy`` became backend ``numpy`` of ``gaussian``): run files written
+    #: before the rename are read with the new keys (:mod:`matrixbench.migrate`)
+    renamed_from: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def version(self) -> str:
@@ -122,6 +135,9 @@ class Generator:
     params: Mapping[str, Param] = field(default_factory=dict)
     requires: tuple[str, ...] = ()
     description: str = ""
+    #: the one task whose inputs this generator makes (a dict shaped for that task, say);
+    #: None for a generic generator that any task may use
+    task: str | None = None
 
     @property
     def version(self) -> str:
@@ -175,7 +191,7 @@ def method(
     name: str | None = None,
     *,
     kind: Kind,
-    backend: str,
+    backends: tuple[str, ...],
     devices: tuple[str, ...] = ("cpu",),
     dtypes: tuple[str, ...] = ("float32", "float64"),
     params: Mapping[str, Param] | None = None,
@@ -183,6 +199,7 @@ def method(
     flops: Callable[..., float] | None = None,
     sparse: bool = False,
     applies: Callable[..., str | None] | None = None,
+    renamed_from: Mapping[str, str] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering ``fn`` as a method of ``task``.
 
@@ -191,14 +208,21 @@ def method(
     says the method takes sparse inputs as such (see the module docstring).
     ``applies(inputs, **params) -> None | str`` says why the method does not apply to a
     problem (float64 inputs, task parameters included): the cell is ``skipped``.
+    ``backends`` are the array libraries ``fn`` accepts (one registration for all: the
+    planner makes one cell per backend); ``renamed_from`` maps former method names to the
+    backend they stood for, so that older run files keep comparing.
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
         method_name = name or fn.__name__
         if kind not in KINDS:
             raise RegistryError(f"method {method_name!r}: kind {kind!r} is not one of {KINDS}")
-        if backend not in BACKENDS:
-            raise RegistryError(f"method {method_name!r}: backend {backend!r} is not one of {BACKENDS}")
+        if isinstance(backends, str) or not backends:
+            raise RegistryError(f"method {method_name!r}: backends must be a non-empty tuple such as ('torch',), "
+                                f"got {backends!r}")
+        for b in list(backends) + list((renamed_from or {}).values()):
+            if b not in BACKENDS:
+                raise RegistryError(f"method {method_name!r}: backend {b!r} is not one of {BACKENDS}")
         for d in dtypes:
             if d not in DTYPES:
                 raise RegistryError(f"method {method_name!r}: dtype {d!r} is not one of {DTYPES}")
@@ -207,12 +231,13 @@ def method(
                 raise RegistryError(f"method {method_name!r}: device {d!r} is not one of {DEVICES}")
         key = (task, method_name)
         if key in METHODS and METHODS[key].fn is not fn:
-            raise RegistryError(f"method {method_name!r} of task {task!r} is registered twice")
+            raise RegistryError(f"method {method_name!r} of task {task!r} is registered twice (first in "
+                                f"{METHODS[key].fn.__module__}, again in {fn.__module__})")
         METHODS[key] = Method(
             name=method_name,
             task=task,
             kind=kind,
-            backend=backend,
+            backends=tuple(backends),
             fn=fn,
             devices=tuple(devices),
             dtypes=tuple(dtypes),
@@ -222,6 +247,7 @@ def method(
             sparse=sparse,
             applies=applies,
             description=_first_line(fn.__doc__),
+            renamed_from=dict(renamed_from or {}),
         )
         return fn
 
@@ -233,19 +259,23 @@ def generator(
     *,
     params: Mapping[str, Param] | None = None,
     requires: tuple[str, ...] = (),
+    task: str | None = None,
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
-    """Decorator registering a problem generator ``fn(rng, **params)``."""
+    """Decorator registering a problem generator ``fn(rng, **params)``; ``task`` names the
+    one task it serves (it lives in that task's folder), None for a generic one."""
 
     def register(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         gen_name = name or fn.__name__
         if gen_name in GENERATORS and GENERATORS[gen_name].fn is not fn:
-            raise RegistryError(f"generator {gen_name!r} is registered twice")
+            raise RegistryError(f"generator {gen_name!r} is registered twice (first in "
+                                f"{GENERATORS[gen_name].fn.__module__}, again in {fn.__module__})")
         GENERATORS[gen_name] = Generator(
             name=gen_name,
             fn=fn,
             params=dict(params or {}),
             requires=tuple(requires),
             description=_first_line(fn.__doc__),
+            task=task,
         )
         return fn
 

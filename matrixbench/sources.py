@@ -48,14 +48,16 @@ def _imported_names(tree: ast.AST, package: str) -> list[str]:
 def _roots(module: ModuleType) -> tuple[Path, ...]:
     top = sys.modules.get(module.__name__.split(".")[0])
     top_file = _file(top)
+    if top_file is None:  # a namespace package (a task root without __init__.py): its folders
+        return (REPO_ROOT, *(Path(p).resolve() for p in getattr(top, "__path__", [])))
     # a package's folder, or the folder of a top-level module (a plugin file)
-    return (REPO_ROOT,) if top_file is None else (REPO_ROOT, top_file.parent)
+    return (REPO_ROOT, top_file.parent)
 
 
 #: The engine's own modules are not part of a method's code (an edit to the CLI must not
-#: make every method "changed"); its generic generators are.
+#: make every method "changed"); its generic generators and the helpers methods call are.
 ENGINE = REPO_ROOT / "matrixbench"
-ENGINE_CODE_FOR_METHODS = (ENGINE / "generators", ENGINE / "accuracy.py")
+ENGINE_CODE_FOR_METHODS = (ENGINE / "generators", ENGINE / "accuracy.py", ENGINE / "arrays.py")
 
 
 def _under(path: Path, roots: tuple[Path, ...]) -> bool:

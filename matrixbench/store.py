@@ -24,11 +24,12 @@ from typing import Any, Iterable
 
 import jsonschema
 
+from .migrate import upgrade
 from .record import CellResult, now
 from .verdict import STATUSES
 
 SCHEMA_NAME = "matrixbench.run"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: cell keys name the backend (matrixbench.migrate reads version 1)
 
 _NUM = {"type": ["number", "null"]}
 _TIME = {
@@ -91,6 +92,7 @@ RUN_SCHEMA = {
                 "command": {"type": "array", "items": {"type": "string"}},
                 "options": {"type": "object"},
                 "planned": {"type": "integer"},
+                "migrated_from": {"type": "integer"},
             },
         },
         "metrics": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {
@@ -181,7 +183,10 @@ def read_run(path: str | Path) -> dict[str, Any]:
         err = errors[0]
         where = "/".join(str(p) for p in err.absolute_path) or "(top)"
         raise RunFileError(f"{path}: invalid run file at {where}: {err.message}" + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""))
-    return data
+    try:
+        return upgrade(data)
+    except ValueError as exc:
+        raise RunFileError(f"{path}: cannot read this version-{version} run file: {exc}") from None
 
 
 class RunFileLocked(RunFileError):

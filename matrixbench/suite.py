@@ -72,6 +72,7 @@ _ENTRY_PROPERTIES = {
     "methods": {"type": "array", "items": _METHOD, "minItems": 1},
     "dtypes": {"type": "array", "items": {"enum": list(registry.DTYPES)}, "minItems": 1},
     "devices": {"type": "array", "items": {"enum": list(registry.DEVICES)}, "minItems": 1},
+    "backends": {"type": "array", "items": {"enum": list(registry.BACKENDS)}, "minItems": 1},
     "gates": {
         "type": "object",
         "additionalProperties": {
@@ -109,6 +110,9 @@ class MethodSpec:
     grid: Mapping[str, list[Any]]
     path: KeyPath = ()
     line: int | None = field(default=None, compare=False)
+    #: the backends to run (``backend: numpy`` or a list in the method's mapping); None:
+    #: every backend the method has that the entry's ``backends`` allows
+    backends: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -135,6 +139,7 @@ class Entry:
     methods: list[MethodSpec]
     dtypes: list[str]
     devices: list[str]
+    backends: list[str] | None
     gates: dict[str, dict[str, float]]
     timing: dict[str, Any]
     threads: int | None
@@ -227,6 +232,33 @@ def _check_grid(
     return out, errors
 
 
+def _renamed(name: str, methods: Mapping[str, registry.Method]) -> str:
+    """The hint for an unknown method name: its new name and backend if it was renamed."""
+    for meth in methods.values():
+        if name in meth.renamed_from:
+            return f"it is now method {meth.name!r} with backend {meth.renamed_from[name]!r} " \
+                   f"(write `- {meth.name}: {{backend: {meth.renamed_from[name]}}}`)"
+    return _closest(name, methods)
+
+
+def _check_backends(src: Source, path: KeyPath, meth: registry.Method, chosen: Any,
+                    entry_backends: list[str] | None) -> tuple[tuple[str, ...] | None, list[SuiteError]]:
+    """The backends a method entry asks for (``backend: numpy`` or a list), checked
+    against the method's own and the entry's ``backends``."""
+    allowed = [b for b in meth.backends if entry_backends is None or b in entry_backends]
+    if chosen is None:
+        if not allowed:
+            return None, [src.error(path, f"method {meth.name!r} runs on {', '.join(meth.backends)}, none of the "
+                                          f"entry's backends ({', '.join(entry_backends or [])})")]
+        return None, []
+    values = _as_list(chosen)
+    bad = [b for b in values if b not in meth.backends]
+    if bad:
+        return None, [src.error(path + ("backend",), f"method {meth.name!r} has no backend {bad[0]!r}; "
+                                                     f"it runs on {', '.join(meth.backends)}")]
+    return tuple(dict.fromkeys(values)), []
+
+
 def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[Entry | None, list[SuiteError]]:
     errors = _schema_errors(src, data, ENTRY_SCHEMA, base)
     if errors:
@@ -245,6 +277,10 @@ def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[En
         if gen is None:
             errors.append(src.error(ppath + ("generator",), f"unknown generator {prob['generator']!r}; {_closest(prob['generator'], registry.GENERATORS)}"))
             continue
+        if gen.task is not None and gen.task != task.name:
+            errors.append(src.error(ppath + ("generator",), f"generator {gen.name!r} makes inputs of task {gen.task!r}, "
+                                                            f"not of task {task.name!r}"))
+            continue
         grid, errs = _check_grid(src, ppath + ("params",), gen.params, prob.get("params", {}), f"generator {gen.name!r}")
         errors += errs
         task_grid, errs = _check_grid(src, ppath + ("task_params",), task.params, prob.get("task_params", {}), f"task {task.name!r}")
@@ -259,18 +295,21 @@ def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[En
 
     methods: list[MethodSpec] = []
     known_methods = registry.methods_of(task.name)
+    entry_backends = data.get("backends")
     for i, item in enumerate(data["methods"]):
         mpath = base + ("methods", i)
         name, grid_in = (item, {}) if isinstance(item, str) else next(iter(item.items()))
-        grid_in = grid_in or {}
+        grid_in = dict(grid_in or {})
         meth = known_methods.get(name)
         if meth is None:
-            errors.append(src.error(mpath, f"unknown method {name!r} of task {task.name!r}; {_closest(name, known_methods)}"))
+            errors.append(src.error(mpath, f"unknown method {name!r} of task {task.name!r}; {_renamed(name, known_methods)}"))
             continue
         ppath = mpath if isinstance(item, str) else mpath + (name,)
+        backends, errs = _check_backends(src, ppath, meth, grid_in.pop("backend", None), entry_backends)
+        errors += errs
         grid, errs = _check_grid(src, ppath, meth.params, grid_in, f"method {name!r}")
         errors += errs
-        methods.append(MethodSpec(name, grid, mpath, src.line(mpath)))
+        methods.append(MethodSpec(name, grid, mpath, src.line(mpath), backends))
 
     gates: dict[str, dict[str, float]] = {}
     for metric, per_dtype in data.get("gates", {}).items():
@@ -288,6 +327,7 @@ def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[En
         methods=methods,
         dtypes=list(data.get("dtypes", ["float64"])),
         devices=list(data.get("devices", ["cpu"])),
+        backends=entry_backends,
         gates=gates,
         timing=dict(data.get("timing", {})),
         threads=data.get("threads"),

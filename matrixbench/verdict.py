@@ -67,7 +67,7 @@ def check(cell: Any, inputs: Mapping[str, Any] | None = None, violation: str | N
         return Verdict("skipped", f"method {meth.name!r} does not support {cell.dtype} (supports {', '.join(meth.dtypes)})")
     if cell.device not in meth.devices:
         return Verdict("skipped", f"method {meth.name!r} does not run on {cell.device} (runs on {', '.join(meth.devices)})")
-    reason = device_available(meth.backend, cell.device)
+    reason = device_available(cell.backend, cell.device)
     if reason:
         return Verdict("skipped", reason)
     if inputs is None:

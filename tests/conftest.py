@@ -13,6 +13,12 @@ TESTS = Path(__file__).resolve().parent
 PLUGINS = TESTS / "plugins"
 sys.path.insert(0, str(PLUGINS))
 
+# Every task folder, as the CLI sees them: a test that imports one method module still
+# finds its task's reference and siblings (discovery imports whole folders).
+from matrixbench.discovery import load_plugins  # noqa: E402
+
+load_plugins()
+
 
 def cli_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)

@@ -106,12 +106,12 @@ def test_compare_end_to_end(run_cli, tmp_path):
     assert "0 regression(s)" in same.stdout
     slower = run_cli("compare", runs[0], runs[2], "--min-time", "0.005")
     assert slower.returncode == 1, slower.stdout
-    assert "regression: time time (min): probe/probe_gaussian(n=4,scale=1;seed=0)/offset=0/spin(ms=6)/float64/cpu" in slower.stderr
-    assert "regression: time time (min): probe/probe_gaussian(n=5,scale=1;seed=0)/offset=0/spin(ms=6)/float64/cpu" in slower.stderr
+    assert "regression: time time (min): probe/probe_gaussian(n=4,scale=1;seed=0)/offset=0/spin(ms=6)/numpy/float64/cpu" in slower.stderr
+    assert "regression: time time (min): probe/probe_gaussian(n=5,scale=1;seed=0)/offset=0/spin(ms=6)/numpy/float64/cpu" in slower.stderr
     assert "noisy" not in slower.stderr
     less_accurate = run_cli("compare", runs[0], runs[3], "--min-time", "0.005")
     assert less_accurate.returncode == 1
-    assert "regression: accuracy rel_error: probe/probe_gaussian(n=4,scale=1;seed=0)/offset=0/noisy()/float64/cpu" in less_accurate.stderr
+    assert "regression: accuracy rel_error: probe/probe_gaussian(n=4,scale=1;seed=0)/offset=0/noisy()/numpy/float64/cpu" in less_accurate.stderr
     assert read_run(runs[3])["results"]
     # a head that crashed midway fails (issue 11: it used to pass); another machine is refused
     crashed = json.loads(Path(runs[1]).read_text())

@@ -11,7 +11,7 @@ from matrixbench import timing
 from matrixbench.memory import cpu_peak
 from matrixbench.params import Param, resolve
 from matrixbench.plan import Problem, expand, fmt_params
-from matrixbench.store import RunFile, RunFileError, read_run
+from matrixbench.store import SCHEMA_VERSION, RunFile, RunFileError, read_run
 
 
 class FakeTimer:
@@ -103,7 +103,7 @@ def test_run_file_atomic_and_validated(tmp_path):
     with pytest.raises(RunFileError, match="invalid run file at results/0"):
         read_run(bad)
     data["results"] = []
-    data["schema_version"] = 2
+    data["schema_version"] = SCHEMA_VERSION + 1
     bad.write_text(json.dumps(data))
     with pytest.raises(RunFileError, match="upgrade matrixbench"):
         read_run(bad)

@@ -32,7 +32,7 @@ from matrixbench.registry import GENERATORS
 
 EPS = np.finfo(np.float64).eps
 OURS = sorted(
-    name for name, g in GENERATORS.items() if g.fn.__module__.startswith("matrixbench.generators")
+    name for name, g in GENERATORS.items() if g.fn.__module__.startswith(("matrixbench.generators", "implementations."))
 )
 REPO_DATASETS = Path(__file__).resolve().parents[1] / "datasets"
 
@@ -66,6 +66,18 @@ def test_all_generators_registered():
             "weights"} <= set(OURS)
     for name in OURS:
         assert GENERATORS[name].description, name
+
+
+def test_task_generators_live_in_their_task_folder():
+    """A generator that names its task lives in that task's folder; the engine's
+    generators are the generic ones, each used by the suites of more than one task or
+    by another task's generators (no engine generator serves one task only)."""
+    for name in OURS:
+        g = GENERATORS[name]
+        in_engine = g.fn.__module__.startswith("matrixbench.generators")
+        assert in_engine == (g.task is None), (name, g.fn.__module__, g.task)
+        if g.task is not None:
+            assert g.fn.__module__.startswith(f"implementations.{g.task}."), (name, g.fn.__module__)
 
 
 @pytest.mark.parametrize("name", sorted(GENERATORS))

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from conftest import cli_env  # noqa: F401  (sets up the plugin path)
-from matrixbench.generators.shampoo import grad_stats, tridiagonal
+from implementations.inv_root.generators import grad_stats, tridiagonal
 from matrixbench.registry import WithInfo
 from matrixbench.store import read_run
 

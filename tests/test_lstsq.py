@@ -23,7 +23,7 @@ from implementations.lstsq._common import sketch_rows
 from implementations.lstsq._precondition import triangular
 from implementations.lstsq.lsqr import lsqr
 from matrixbench.backends import split_info, to_backend, to_float64
-from matrixbench.generators import regression as G
+from implementations.lstsq import generators as G
 from matrixbench.registry import GENERATORS, METHODS, TASKS, WithInfo
 
 warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant checks)")
@@ -36,7 +36,7 @@ SPARSE = ("reference", "scipy_lsqr", "blendenpik", "lsrn", "sketch_and_solve", "
 def call(name: str, problem: dict, dtype: str = "float64", **params: Any) -> tuple[np.ndarray, dict, str | None]:
     """Run a registered method as the engine does: inputs cast to its backend and dtype."""
     m = METHODS[("lstsq", name)]
-    out = m.fn(**to_backend(task.make_inputs(problem), m.backend, dtype, "cpu"), **params)
+    out = m.fn(**to_backend(task.make_inputs(problem), m.backends[0], dtype, "cpu"), **params)
     failure = out.failure if isinstance(out, WithInfo) else None
     value, info = split_info(out)
     return task.solution(to_float64(value)), info, failure

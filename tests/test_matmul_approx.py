@@ -14,7 +14,8 @@ import torch
 import implementations.matmul_approx  # noqa: F401  (registers the task and its methods)
 from implementations.matmul_approx.coordinated import threshold_tau
 from implementations.matmul_approx.task import check_inputs, make_inputs, score
-from matrixbench.generators.tall import product_pair, tall_coherent, tall_gaussian, tall_sparse
+from implementations.matmul_approx.generators import product_pair
+from matrixbench.generators.tall import tall_coherent, tall_gaussian, tall_sparse
 from matrixbench.registry import METHODS, WithInfo
 
 RANDOMIZED = ("row_sampling", "gaussian", "countsketch", "coordinated")

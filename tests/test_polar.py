@@ -44,7 +44,7 @@ def compose(U: np.ndarray, s: np.ndarray, V: np.ndarray) -> np.ndarray:
 def call(name: str, G: np.ndarray, dtype: str = "float64", **params: Any) -> np.ndarray:
     """Run a registered method as the engine would: input cast to the cell's dtype."""
     m = METHODS[("polar", name)]
-    if m.backend == "torch":
+    if m.backends == ("torch",):
         out = m.fn(torch.from_numpy(G).to(getattr(torch, dtype)), **params)
         if isinstance(out, WithInfo):
             out = out.value
@@ -88,7 +88,7 @@ def test_registration() -> None:
                      **{n: "optimized" for n in TORCH_METHODS if n != "torch_svd"}}
     for name in TORCH_METHODS:
         m = METHODS[("polar", name)]
-        assert m.backend == "torch" and set(m.devices) == {"cpu", "cuda"} and m.flops is not None
+        assert m.backends == ("torch",) and set(m.devices) == {"cpu", "cuda"} and m.flops is not None
     for name in POLYNOMIAL:  # the methods meant for bfloat16 (Muon runs them in it)
         assert "bfloat16" in METHODS[("polar", name)].dtypes
     for name in ("newton", "qdwh", "torch_svd"):  # no 16-bit inverse, QR or SVD in torch

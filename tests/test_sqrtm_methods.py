@@ -45,7 +45,7 @@ def fn_of(Q: np.ndarray, f: np.ndarray) -> np.ndarray:
 def call(name: str, A: np.ndarray, dtype: str = "float64", **kwargs: Any) -> np.ndarray:
     """Run a registered method as the engine would: input cast to the cell's dtype and backend."""
     m = METHODS[("sqrtm", name)]
-    if m.backend == "torch":
+    if m.backends == ("torch",):
         out = m.fn(torch.from_numpy(A).to(getattr(torch, dtype)), **kwargs)
         assert isinstance(out, torch.Tensor) and out.dtype == getattr(torch, dtype)
         return out.double().numpy()
@@ -74,7 +74,7 @@ def test_registration() -> None:
     }
     for name in TORCH_METHODS:
         m = METHODS[("sqrtm", name)]
-        assert m.backend == "torch" and set(m.devices) == {"cpu", "cuda"}
+        assert m.backends == ("torch",) and set(m.devices) == {"cpu", "cuda"}
 
 
 def test_make_inputs_batches_and_symmetrizes_only_when_asked() -> None:

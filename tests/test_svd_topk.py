@@ -22,7 +22,7 @@ from implementations.svd_topk.randomized import range_finder
 from matrixbench.backends import split_info, to_backend, to_float64
 from matrixbench.registry import GENERATORS, METHODS, methods_of
 
-METHODS_ = sorted(methods_of("svd_topk"))
+METHODS_ = sorted(f"{n}@{b}" for n, m in methods_of("svd_topk").items() for b in m.backends)
 
 
 def planted(m: int, n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -36,8 +36,10 @@ def planted(m: int, n: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarr
 
 
 def run(name: str, A, k: int, dtype: str = "float64"):
+    """``name@numpy`` picks a backend (default: the method's first)."""
+    name, _, backend = name.partition("@")
     meth = METHODS[("svd_topk", name)]
-    inputs = to_backend({"A": A, "k": k}, meth.backend, dtype, "cpu")
+    inputs = to_backend({"A": A, "k": k}, backend or meth.backends[0], dtype, "cpu")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         out, info = split_info(meth.fn(**inputs))
@@ -97,7 +99,7 @@ def test_dense_against_numpy_svd(name):
     assert np.linalg.norm(Vk @ Vk.T - V[:, :6] @ V[:, :6].T, 2) < 1e-5
 
 
-@pytest.mark.parametrize("name", [n for n in METHODS_ if METHODS[("svd_topk", n)].sparse])
+@pytest.mark.parametrize("name", [n for n in METHODS_ if METHODS[("svd_topk", n.partition("@")[0])].sparse])
 def test_sparse_against_numpy_svd(name):
     A, _, _, _ = planted(150, 90, 5, seed=3)
     S = sp.csr_matrix(np.where(np.abs(A) > 0.01, A, 0.0))  # sparsified: its own SVD
@@ -108,7 +110,7 @@ def test_sparse_against_numpy_svd(name):
     assert np.linalg.norm(Uk @ Uk.T - U[:, :5] @ U[:, :5].T, 2) < 1e-4
 
 
-@pytest.mark.parametrize("name", ["randomized_svd", "block_krylov", "lanczos"])
+@pytest.mark.parametrize("name", ["randomized_svd@torch", "block_krylov@torch", "lanczos@torch"])
 def test_torch_sparse_float32(name):
     A, U, s, V = planted(150, 90, 5, seed=4)
     S = sp.csr_matrix(np.where(np.abs(A) > 0.01, A, 0.0))
@@ -117,7 +119,7 @@ def test_torch_sparse_float32(name):
 
 
 def test_dense_only_methods_are_declared_so():
-    dense_only = {n for n in METHODS_ if not METHODS[("svd_topk", n)].sparse}
+    dense_only = {n.partition("@")[0] for n in METHODS_ if not METHODS[("svd_topk", n.partition("@")[0])].sparse}
     assert dense_only == {"torch_svd", "numpy_svd"}
 
 

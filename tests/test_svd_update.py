@@ -18,18 +18,21 @@ import scipy.sparse as sp
 import implementations.svd_update  # noqa: F401  (registers the task and its methods)
 from implementations.svd_update import task
 from matrixbench.backends import as_float64, to_backend, to_float64
-from matrixbench.generators.stream import sparse_stream
+from implementations.svd_update.generators import sparse_stream
 from matrixbench.registry import METHODS
 
-UPDATERS = ("zha_simon", "zha_simon_torch", "brand", "brand_torch", "sparse_update", "sparse_update_torch")
+UPDATERS = ("zha_simon@numpy", "zha_simon@torch", "brand@numpy", "brand@torch", "sparse_update@numpy",
+            "sparse_update@torch")
 
 warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
 
 
 def run(name: str, inputs: dict, dtype: str = "float64", **params) -> list:
-    """Call a registered method as the engine does: inputs cast, output back to float64."""
+    """Call a registered method as the engine does: inputs cast, output back to float64
+    (``name@torch`` picks a backend; default: the method's first)."""
+    name, _, backend = name.partition("@")
     m = METHODS[("svd_update", name)]
-    return to_float64(m.fn(**to_backend(inputs, m.backend, dtype, "cpu"), **params))
+    return to_float64(m.fn(**to_backend(inputs, backend or m.backends[0], dtype, "cpu"), **params))
 
 
 def best_rank_k(M: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -101,10 +104,10 @@ def test_float32_and_recompute_baseline() -> None:
     inputs = small_stream(T=2)
     ref = run("reference", inputs)
     exact = task.score(run("sparse_update", inputs), ref, inputs)["optimality_ratio"]
-    for name in ("sparse_update_torch", "brand", "zha_simon_torch"):
+    for name in ("sparse_update@torch", "brand", "zha_simon@torch"):
         got = task.score(run(name, inputs, "float32"), ref, inputs)["optimality_ratio"]
         assert got == pytest.approx(exact, rel=1e-4)
-    for name in ("recompute_randomized", "recompute_randomized_torch"):
+    for name in ("recompute_randomized@numpy", "recompute_randomized@torch"):
         metrics = task.score(run(name, inputs, q=6), ref, inputs)
         assert 1.0 - 1e-9 <= metrics["optimality_ratio"] < 1.01
         assert metrics["drift"] == pytest.approx(1.0, abs=0.01)  # recomputing never accumulates

@@ -31,8 +31,8 @@ threads: 1
 timing: {min_time: 0.3, max_time: 0.6, rounds: 3}
 """
 PROBLEM = "sqrtm/spd(batch=1,cond=100,n=192,spectrum=geometric;seed=0)/inverse=false"
-CELL = f"{PROBLEM}/newton_schulz(iters=12)/float64/cpu"
-MPA = f"{PROBLEM}/mpa(degree=8)/float64/cpu"
+CELL = f"{PROBLEM}/newton_schulz(iters=12)/torch/float64/cpu"
+MPA = f"{PROBLEM}/mpa(degree=8)/torch/float64/cpu"
 
 
 def git(repo: Path, *args: str) -> str:

@@ -313,7 +313,7 @@ def test_svd_topk_at_full_rank(run_cli, tmp_path, k):
     # k = rank (4) of a 6 x 6 rank-4 matrix, and k = min(m, n) = 6: exact methods are ok.
     (tmp_path / "t.yaml").write_text(
         "task: svd_topk\nproblems:\n  generator: lowrank_noise\n  params: {m: 6, n: 6, rank: 4, noise: 0.0}\n"
-        f"  task_params: {{k: {k}}}\nmethods: [reference, torch_svd, numpy_svd, lanczos, lanczos_scipy]\ndtypes: [float64]\ndevices: [cpu]\n"
+        f"  task_params: {{k: {k}}}\nmethods: [reference, torch_svd, numpy_svd, lanczos]\ndtypes: [float64]\ndevices: [cpu]\n"
         "gates: {optimality_ratio: {float64: 1.1}}\ntiming: {min_time: 0.01, max_time: 0.02}\n")
     res = run_cli("run", "t.yaml", "--no-table")
     results = _run_file(tmp_path)["results"]

@@ -35,11 +35,13 @@ warnings.filterwarnings("ignore", message="Sparse (CSR tensor support|invariant 
 
 
 def call(task: str, name: str, inputs: dict, dtype: str = "float64", **params: Any) -> tuple[Any, str | None]:
-    """A registered method as the engine calls it: (float64 output, failure)."""
+    """A registered method as the engine calls it: (float64 output, failure). ``name@numpy``
+    picks a backend (default: the method's first)."""
+    name, _, backend = name.partition("@")
     m = METHODS[(task, name)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        out = m.fn(**to_backend(inputs, m.backend, dtype, "cpu"), **params)
+        out = m.fn(**to_backend(inputs, backend or m.backends[0], dtype, "cpu"), **params)
     failure = out.failure if isinstance(out, WithInfo) else None
     return to_float64(split_info(out)[0]), failure
 
@@ -247,7 +249,7 @@ def test_topk_sparse_zero_tail() -> None:
     assert topk_score((U, bad, V), S, 4)["optimality_ratio"] > 1e2
 
 
-@pytest.mark.parametrize("name", ["lanczos", "lanczos_scipy"])
+@pytest.mark.parametrize("name", ["lanczos@torch", "lanczos@numpy"])
 @pytest.mark.parametrize("case", ["tall", "wide", "tall_deficient", "wide_deficient", "sparse_deficient",
                                   "zero_columns"])
 def test_topk_lanczos_at_full_rank_k_is_right_or_flags(name: str, case: str) -> None:
@@ -281,7 +283,7 @@ def test_topk_lanczos_reports_non_convergence() -> None:
 def test_topk_applies_and_check_inputs() -> None:
     A = np.ones((30, 20))
     full = {"A": A, "k": 20}
-    for name in ("randomized_svd", "randomized_svd_scipy", "torch_svd_lowrank", "sklearn_randomized_svd"):
+    for name in ("randomized_svd", "torch_svd_lowrank", "sklearn_randomized_svd"):
         assert "k + p = 20 + 10 exceeds min(m, n) = 20" in METHODS[("svd_topk", name)].applies(full)
         assert METHODS[("svd_topk", name)].applies({"A": A, "k": 10}, p=10) is None
     assert "exceeds" in METHODS[("svd_topk", "block_krylov")].applies({"A": A, "k": 15}, p=10)

@@ -177,7 +177,7 @@ def run_sqrtm(name: str, A: np.ndarray, dtype: str) -> np.ndarray:
     m = METHODS[("sqrtm", name)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # scipy warns that the zero matrix is singular
-        if m.backend == "torch":
+        if m.backends == ("torch",):
             return m.fn(torch.from_numpy(A).to(getattr(torch, dtype))).double().numpy()
         return np.asarray(m.fn(A.astype(dtype)), dtype=np.float64)
 

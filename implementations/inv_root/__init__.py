@@ -1,7 +1,4 @@
 """Task ``inv_root``: inverse p-th roots ``(A + eps I)^{-1/p}`` of SPD matrices (Shampoo).
 
-Importing this package registers the task and its methods (see matrixbench.registry).
+Every module of this folder is imported by discovery (matrixbench.discovery) and registers the task and its methods.
 """
-
-from . import task  # noqa: F401  (the task first: methods refer to it by name)
-from . import reference, eigh, coupled_newton, warm_start  # noqa: F401

@@ -78,7 +78,7 @@ def applies(inputs: Mapping[str, Any], **params: Any) -> str | None:
     "inv_root",
     "coupled_newton",
     kind="optimized",
-    backend="torch",
+    backends=("torch",),
     devices=("cpu", "cuda"),
     dtypes=("float32", "float64"),
     params={

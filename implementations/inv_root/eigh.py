@@ -27,7 +27,7 @@ def eigh_flops(inputs: Mapping[str, Any], **_: Any) -> float:
     return batch * 11 * n**3
 
 
-@method("inv_root", "eigh", kind="baseline", backend="torch", devices=("cpu", "cuda"), dtypes=("float32", "float64"),
+@method("inv_root", "eigh", kind="baseline", backends=("torch",), devices=("cpu", "cuda"), dtypes=("float32", "float64"),
         flops=eigh_flops)
 def eigh(A: torch.Tensor, p: int = 2, eps: float = 1e-12, Q_prev: Any = None) -> torch.Tensor:
     """``torch.linalg.eigh`` of ``A``, ``(l + eps)^{-1/p}`` with ``l + eps`` clamped at ``u l_max``."""

@@ -20,7 +20,7 @@ def reference_flops(inputs: Mapping[str, Any], **_: Any) -> float:
     return batch * 11 * n**3
 
 
-@method("inv_root", "reference", kind="reference", backend="numpy", dtypes=("float32", "float64"),
+@method("inv_root", "reference", kind="reference", backends=("numpy",), dtypes=("float32", "float64"),
         flops=reference_flops)
 def reference(A: np.ndarray, p: int = 2, eps: float = 1e-12, Q_prev: Any = None) -> np.ndarray:
     """``Q diag((l + eps)^{-1/p}) Q^T`` with ``numpy.linalg.eigh``."""

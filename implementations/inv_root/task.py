@@ -39,7 +39,7 @@ from matrixbench.accuracy import relative
 from matrixbench.params import Param
 from matrixbench.registry import Metric, Task, register_task
 
-from .._spd_checks import check_definite, check_finite, check_symmetric
+from implementations.common.spd_checks import check_definite, check_finite, check_symmetric
 
 PERTURBATION_SEED = 20240917
 
@@ -115,6 +115,9 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
     return {"rel_error": float(np.max(rel)), "residual": float(np.max(residual))}
 
 
+#: the contract every method meets on ``example`` with its default parameters
+EXAMPLE_GATES: dict[str, dict[str, float]] = {"rel_error": {"float64": 1e-2, "float32": 1e-2}}
+
 TASK = register_task(
     Task(
         name="inv_root",
@@ -127,6 +130,8 @@ TASK = register_task(
         ),
         make_inputs=make_inputs,
         score=score,
+        example={"generator": "spd", "params": {"n": 16, "cond": 10.0, "batch": 2}, "task_params": {"p": 4, "eps": 0.0}},
+        example_gates=EXAMPLE_GATES,
         reference="reference",
         params={
             "p": Param(int, 2, choices=(2, 4, 8), doc="the root: X = (A + eps I)^(-1/p)"),

@@ -35,7 +35,7 @@ def warm_start_flops(inputs: Mapping[str, Any], steps: int = 1) -> float:
     "inv_root",
     "warm_start",
     kind="optimized",
-    backend="torch",
+    backends=("torch",),
     devices=("cpu", "cuda"),
     dtypes=("float32", "float64"),
     params={"steps": Param(int, 1, min=1, doc="QR (power iteration) steps from the previous basis")},

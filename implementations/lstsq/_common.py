@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from implementations._sketching import sketch_for
+from implementations.common.sketching import sketch_for
 
 
 def qr_flops(m: int, n: int) -> float:
@@ -25,10 +25,6 @@ def nnz(A: Any) -> int:
     if hasattr(A, "nnz"):
         return int(A.nnz)
     return int(A.shape[0]) * int(A.shape[1])
-
-
-def is_torch_sparse(A: torch.Tensor) -> bool:
-    return A.layout != torch.strided
 
 
 def unit_roundoff(dtype: torch.dtype) -> float:
@@ -87,11 +83,11 @@ def sketch_rows(A: torch.Tensor, b: torch.Tensor, kind: str, k: int, seed: int, 
     return S.apply(A), S.apply(b)
 
 
-#: The sketch kinds of :mod:`implementations._sketching` a method may use.
+#: The sketch kinds of :mod:`implementations.common.sketching` a method may use.
 SKETCH_KINDS: tuple[str, ...] = ("sparse_sign", "srht", "gaussian", "countsketch", "very_sparse")
 
 #: Apply cost of ``S`` (k x m) to an m x n matrix with ``z`` stored entries, by kind
-#: (the _sketching package's table): used by the methods' FLOP models.
+#: (the common.sketching package's table): used by the methods' FLOP models.
 def sketch_flops(kind: str, k: int, m: int, n: int, z: int, nnz_per_col: int = 8) -> float:
     if kind == "gaussian":
         return 2.0 * k * z

@@ -33,7 +33,7 @@ from ._common import SKETCH_KINDS, effective_tol, nnz, qr_flops, sketch_flops, s
 from ._precondition import lsqr_iteration_bound, lsqr_preconditioned, triangular
 
 PARAMS = {
-    "sketch": Param(str, "sparse_sign", choices=SKETCH_KINDS, doc="sketch kind (implementations._sketching)"),
+    "sketch": Param(str, "sparse_sign", choices=SKETCH_KINDS, doc="sketch kind (implementations.common.sketching)"),
     "factor": Param(float, 4.0, min=1.0, doc="sketch rows k = factor * n"),
     "tol": Param(float, 1e-10, min=0.0, doc="LSQR stopping tolerance (S1/S2, Paige-Saunders)"),
     "max_iter": Param(int, 200, min=1, doc="LSQR step cap (beyond it the cell is inaccurate)"),
@@ -58,7 +58,7 @@ def precondition_failure(diag: torch.Tensor, dtype: torch.dtype) -> str | None:
     return None
 
 
-@method("lstsq", "blendenpik", kind="optimized", backend="torch", devices=("cpu", "cuda"),
+@method("lstsq", "blendenpik", kind="optimized", backends=("torch",), devices=("cpu", "cuda"),
         dtypes=("float32", "float64"), params=PARAMS, flops=blendenpik_flops, sparse=True)
 def blendenpik(A: torch.Tensor, b: torch.Tensor, sketch: str = "sparse_sign", factor: float = 4.0,
                tol: float = 1e-10, max_iter: int = 200, seed: int = 0) -> WithInfo:

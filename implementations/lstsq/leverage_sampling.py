@@ -38,10 +38,11 @@ from typing import Any, Mapping
 
 import torch
 
+from matrixbench.arrays import is_torch_sparse
 from matrixbench.params import Param
 from matrixbench.registry import WithInfo, method
 
-from ._common import (SKETCH_KINDS, is_torch_sparse, nnz, qr_flops, sketch_flops, sketch_fits, sketch_rows,
+from ._common import (SKETCH_KINDS, nnz, qr_flops, sketch_flops, sketch_fits, sketch_rows,
                       sketch_size, triangular_rank_failure)
 
 PARAMS = {
@@ -71,7 +72,7 @@ def approximate_leverage_scores(A: torch.Tensor, R: torch.Tensor, jl_dim: int, g
     return (Z * Z).sum(dim=1)
 
 
-@method("lstsq", "leverage_sampling", kind="optimized", backend="torch", devices=("cpu", "cuda"),
+@method("lstsq", "leverage_sampling", kind="optimized", backends=("torch",), devices=("cpu", "cuda"),
         dtypes=("float32", "float64"), params=PARAMS, flops=leverage_sampling_flops, sparse=True,
         applies=sketch_fits)
 def leverage_sampling(A: torch.Tensor, b: torch.Tensor, factor: float = 8.0, sketch: str = "sparse_sign",

@@ -63,7 +63,7 @@ def lsrn_flops(inputs: Mapping[str, Any], sketch: str = "gaussian", factor: floa
     return sketch_flops(sketch, k, m, n, z) + 6.0 * k * n * n + 20.0 * n**3 + steps * (4.0 * z + 4.0 * n * n + 5.0 * m)
 
 
-@method("lstsq", "lsrn", kind="optimized", backend="torch", devices=("cpu", "cuda"), dtypes=("float32", "float64"),
+@method("lstsq", "lsrn", kind="optimized", backends=("torch",), devices=("cpu", "cuda"), dtypes=("float32", "float64"),
         params=PARAMS, flops=lsrn_flops, sparse=True)
 def lsrn(A: torch.Tensor, b: torch.Tensor, sketch: str = "gaussian", factor: float = 2.0, tol: float = 1e-10,
          max_iter: int = 200, seed: int = 0) -> WithInfo:

@@ -27,7 +27,7 @@ def normal_cholesky_flops(inputs: Mapping[str, Any]) -> float:
     return 2.0 * m * n * n + 2.0 * m * n + n**3 / 3.0 + 2.0 * n * n
 
 
-@method("lstsq", "normal_cholesky", kind="optimized", backend="torch", devices=("cpu", "cuda"),
+@method("lstsq", "normal_cholesky", kind="optimized", backends=("torch",), devices=("cpu", "cuda"),
         dtypes=("float32", "float64"), flops=normal_cholesky_flops)
 def normal_cholesky(A: torch.Tensor, b: torch.Tensor) -> WithInfo:
     """Cholesky of ``A^T A``, solve ``A^T A x = A^T b``; a failed factorization is reported."""

@@ -33,7 +33,7 @@ def reference_flops(inputs: Mapping[str, Any]) -> float:
     return qr_flops(m, n) + 4.0 * m * n + n * n
 
 
-@method("lstsq", "reference", kind="reference", backend="numpy", dtypes=("float64",), flops=reference_flops,
+@method("lstsq", "reference", kind="reference", backends=("numpy",), dtypes=("float64",), flops=reference_flops,
         sparse=True)
 def reference(A: Any, b: np.ndarray) -> dict[str, Any]:
     """``x*`` by Householder QR, with ``||A x* - b||`` and ``s_min(A)`` for the metrics."""

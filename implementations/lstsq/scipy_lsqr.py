@@ -38,7 +38,7 @@ def scipy_lsqr_flops(inputs: Mapping[str, Any], tol: float = 1e-10, max_iter: in
 
 # float64 only: SciPy's LSQR works in result_type(A, b, float), float64 for float32 inputs, so
 # a float32 cell would time and score a float64 solve (the engine refuses such outputs).
-@method("lstsq", "scipy_lsqr", kind="baseline", backend="numpy", dtypes=("float64",), params=PARAMS,
+@method("lstsq", "scipy_lsqr", kind="baseline", backends=("numpy",), dtypes=("float64",), params=PARAMS,
         flops=scipy_lsqr_flops, sparse=True)
 def scipy_lsqr(A: Any, b: Any, tol: float = 1e-10, max_iter: int = 500) -> WithInfo:
     """``scipy.sparse.linalg.lsqr(A, b, atol=tol, btol=tol, iter_lim=max_iter)``."""

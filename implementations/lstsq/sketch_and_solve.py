@@ -34,7 +34,7 @@ from ._common import (SKETCH_KINDS, nnz, qr_flops, sketch_flops, sketch_fits, sk
                       triangular_rank_failure)
 
 PARAMS = {
-    "sketch": Param(str, "sparse_sign", choices=SKETCH_KINDS, doc="sketch kind (implementations._sketching)"),
+    "sketch": Param(str, "sparse_sign", choices=SKETCH_KINDS, doc="sketch kind (implementations.common.sketching)"),
     "factor": Param(float, 8.0, min=1.0, doc="sketch rows k = factor * n"),
     "seed": Param(int, 0, doc="seed of the sketch"),
 }
@@ -47,7 +47,7 @@ def sketch_and_solve_flops(inputs: Mapping[str, Any], sketch: str = "sparse_sign
     return sketch_flops(sketch, k, m, n + 1, nnz(inputs["A"]) + m) + 2.0 * qr_flops(k, n) + 4.0 * k * n + n * n
 
 
-@method("lstsq", "sketch_and_solve", kind="optimized", backend="torch", devices=("cpu", "cuda"),
+@method("lstsq", "sketch_and_solve", kind="optimized", backends=("torch",), devices=("cpu", "cuda"),
         dtypes=("float32", "float64"), params=PARAMS, flops=sketch_and_solve_flops, sparse=True,
         applies=sketch_fits)
 def sketch_and_solve(A: torch.Tensor, b: torch.Tensor, sketch: str = "sparse_sign", factor: float = 8.0,

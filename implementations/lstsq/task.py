@@ -2,7 +2,7 @@
 
 Inputs: ``A`` (m x n, m >= n, full column rank: :func:`check_inputs`; dense, or SciPy
 CSR from a sparse generator) and ``b`` (m,), from a generator returning ``{"A": ..., "b": ...}``
-(:mod:`matrixbench.generators.regression`). Output: ``x`` (n,). The reference returns
+(:mod:`implementations.lstsq.generators`). Output: ``x`` (n,). The reference returns
 ``{"x": x*, "residual_norm": ||A x* - b||, "sigma_min": s_min(A)}`` so that the metrics
 need no factorization of ``A`` per cell.
 
@@ -94,7 +94,7 @@ def make_inputs(matrix: Any) -> dict[str, Any]:
     """
     if not isinstance(matrix, Mapping) or set(matrix) != {"A", "b"}:
         got = sorted(matrix) if isinstance(matrix, Mapping) else type(matrix).__name__
-        raise ValueError(f"lstsq needs a generator returning {{'A', 'b'}} (see generators/regression.py); got {got}")
+        raise ValueError(f"lstsq needs a generator returning {{'A', 'b'}} (see implementations/lstsq/generators.py); got {got}")
     A, b = matrix["A"], np.ascontiguousarray(np.asarray(matrix["b"], dtype=np.float64).ravel())
     if len(A.shape) != 2 or b.shape != (A.shape[0],):
         raise ValueError(f"lstsq needs A of shape (m, n) and b of shape (m,); got {A.shape}, {b.shape}")
@@ -110,7 +110,7 @@ def condition_estimate(A: Any) -> tuple[float, float, str]:
 
     ``m <= 4 n``: of ``A`` itself (LAPACK ``gesdd``, values only; about ``4 m n^2``
     flops, as much as the reference's QR). Otherwise of ``S A`` for a sparse sign sketch
-    ``S`` of ``4 n`` rows (8 nonzeros per column, seed 0; ``implementations._sketching``):
+    ``S`` of ``4 n`` rows (8 nonzeros per column, seed 0; ``implementations.common.sketching``):
     an oblivious subspace embedding with distortion about ``sqrt(n / k) = 1/2``
     (Clarkson & Woodruff, "Low rank approximation and regression in input sparsity time",
     STOC 2013; Meng & Mahoney 2013), so each singular value is kept within a factor of
@@ -123,7 +123,7 @@ def condition_estimate(A: Any) -> tuple[float, float, str]:
         s = np.linalg.svd(dense, compute_uv=False)
         how = "singular values of A"
     else:
-        from implementations._sketching import sketch_for
+        from implementations.common.sketching import sketch_for
 
         k = RANK_SKETCH_FACTOR * n
         SA = np.asarray(sketch_for(A, "sparse_sign", k, seed=0).apply(A), dtype=np.float64)
@@ -243,6 +243,9 @@ def score(output: Any, reference: Mapping[str, Any], inputs: Mapping[str, Any]) 
     }
 
 
+#: the contract every method meets on ``example`` with its default parameters
+EXAMPLE_GATES: dict[str, dict[str, float]] = {"rel_error": {"float64": 0.05, "float32": 0.05}}
+
 TASK = register_task(
     Task(
         name="lstsq",
@@ -255,6 +258,8 @@ TASK = register_task(
         ),
         make_inputs=make_inputs,
         score=score,
+        example={"generator": "lstsq_gaussian", "params": {"m": 400, "n": 10}},
+        example_gates=EXAMPLE_GATES,
         reference="reference",
         check_inputs=check_inputs,
         check_output=check_output,

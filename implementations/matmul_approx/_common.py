@@ -6,6 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from matrixbench.arrays import is_torch_sparse
 from matrixbench.params import Param
 
 SEED = Param(int, 0, min=0, doc="shared random seed (one seed, one sketch of A and of B)")
@@ -15,11 +16,8 @@ def mean_row_nnz(M: Any) -> float:
     """Average stored values per row (``d`` for dense; SciPy or torch, sparse or dense)."""
     if hasattr(M, "nnz"):  # SciPy sparse
         return M.nnz / max(1, M.shape[0])
-    if type(M).__module__.startswith("torch"):
-        import torch
-
-        if M.layout != torch.strided:  # torch sparse CSR
-            return int(M.values().shape[0]) / max(1, M.shape[0])
+    if is_torch_sparse(M):
+        return int(M.values().shape[0]) / max(1, M.shape[0])
     return float(M.shape[1])
 
 

@@ -16,9 +16,7 @@ from typing import Any
 
 import torch
 
-
-def is_sparse(M: torch.Tensor) -> bool:
-    return M.layout != torch.strided
+from matrixbench.arrays import is_sparse
 
 
 def row_ids(M: torch.Tensor) -> torch.Tensor:

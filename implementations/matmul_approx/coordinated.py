@@ -35,7 +35,7 @@ from typing import Any
 
 import torch
 
-from implementations._sketching import substream
+from implementations.common.sketching import substream
 from matrixbench.params import Param
 from matrixbench.registry import WithInfo, method
 
@@ -135,7 +135,7 @@ def priority_fits(inputs: Any, sampling: str = "threshold", **_: Any) -> str | N
     return None
 
 
-@method("matmul_approx", "coordinated", kind="optimized", backend="torch", devices=("cpu", "cuda"), sparse=True,
+@method("matmul_approx", "coordinated", kind="optimized", backends=("torch",), devices=("cpu", "cuda"), sparse=True,
         flops=sampling_flops, params={"seed": SEED, "sampling": SAMPLING}, applies=priority_fits)
 def coordinated(A: Any, B: Any, budget: int, seed: int = 0, sampling: str = "threshold") -> WithInfo:
     """Coordinated row sampling of ``A`` and ``B`` on their own (shared seed), then joined."""

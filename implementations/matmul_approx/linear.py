@@ -1,6 +1,6 @@
 """Linear sketches of each factor: ``C = (S A)^T (S B)``, one ``S`` from a shared seed.
 
-``S`` (``k x n``) comes from ``implementations._sketching``: ``A`` and ``B`` are sketched by
+``S`` (``k x n``) comes from ``implementations.common.sketching``: ``A`` and ``B`` are sketched by
 two operators built on their own from the same seed (so, by construction, the same ``S``).
 ``E[S^T S] = I`` makes ``C`` unbiased. Guarantees (relative to ``||A||_F ||B||_F``):
 
@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from implementations._sketching import sketch_for
+from implementations.common.sketching import sketch_for
 from matrixbench.registry import WithInfo, method
 
 from ._common import SEED, linear_fits, linear_flops_countsketch, linear_flops_dense, linear_rows
@@ -36,14 +36,14 @@ def sketched_product(kind: str, A: Any, B: Any, budget: int, seed: int) -> WithI
     return WithInfo(SA.T @ SB, {"stored": float(SA.shape[0] * SA.shape[1])})
 
 
-@method("matmul_approx", "gaussian", kind="optimized", backend="torch", devices=("cpu", "cuda"),
+@method("matmul_approx", "gaussian", kind="optimized", backends=("torch",), devices=("cpu", "cuda"),
         sparse=True, params={"seed": SEED}, flops=linear_flops_dense, applies=linear_fits)
 def gaussian(A: Any, B: Any, budget: int, seed: int = 0) -> WithInfo:
     """``(S A)^T (S B)`` with a Gaussian ``S`` of ``k = budget // max(d, m)`` rows."""
     return sketched_product("gaussian", A, B, budget, seed)
 
 
-@method("matmul_approx", "countsketch", kind="optimized", backend="torch", devices=("cpu", "cuda"),
+@method("matmul_approx", "countsketch", kind="optimized", backends=("torch",), devices=("cpu", "cuda"),
         sparse=True, params={"seed": SEED}, flops=linear_flops_countsketch, applies=linear_fits)
 def countsketch(A: Any, B: Any, budget: int, seed: int = 0) -> WithInfo:
     """``(S A)^T (S B)`` with a CountSketch ``S`` of ``k = budget // max(d, m)`` rows."""

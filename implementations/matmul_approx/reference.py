@@ -29,13 +29,13 @@ def exact_product(A: Any, B: Any) -> np.ndarray:
     return C.toarray() if hasattr(C, "toarray") else np.asarray(C)
 
 
-@method("matmul_approx", "reference", kind="reference", backend="numpy", sparse=True, flops=product_flops)
+@method("matmul_approx", "reference", kind="reference", backends=("numpy",), sparse=True, flops=product_flops)
 def reference(A: Any, B: Any, budget: int) -> np.ndarray:
     """``A^T B`` exactly (dense GEMM or sparse SpGEMM)."""
     return exact_product(A, B)
 
 
-@method("matmul_approx", "exact", kind="baseline", backend="numpy", sparse=True, flops=product_flops)
+@method("matmul_approx", "exact", kind="baseline", backends=("numpy",), sparse=True, flops=product_flops)
 def exact(A: Any, B: Any, budget: int) -> np.ndarray:
     """``A^T B`` exactly in the cell's dtype, ignoring the budget: the time to beat."""
     return exact_product(A, B)

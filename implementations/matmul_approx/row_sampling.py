@@ -30,14 +30,14 @@ from typing import Any
 
 import torch
 
-from implementations._sketching import substream
+from implementations.common.sketching import substream
 from matrixbench.registry import WithInfo, method
 
 from ._common import SEED, rows_fit, rows_for_budget, sampling_flops
 from ._rows import row_nnz, row_sq_norms, weighted_outer_sum
 
 
-@method("matmul_approx", "row_sampling", kind="optimized", backend="torch", devices=("cpu", "cuda"),
+@method("matmul_approx", "row_sampling", kind="optimized", backends=("torch",), devices=("cpu", "cuda"),
         sparse=True, params={"seed": SEED}, flops=sampling_flops, applies=rows_fit)
 def row_sampling(A: Any, B: Any, budget: int, seed: int = 0) -> WithInfo:
     """DKM sampling of ``c`` rows with ``p_i ~ ||A_i|| ||B_i||``, with replacement."""

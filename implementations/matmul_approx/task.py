@@ -78,6 +78,9 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
     return {"rel_error": float(relative(np.linalg.norm(exact - C), scale, scale))}
 
 
+#: the contract every method meets on ``example`` with its default parameters
+EXAMPLE_GATES: dict[str, dict[str, float]] = {"rel_error": {"float64": 0.2, "float32": 0.2}}
+
 TASK = register_task(
     Task(
         name="matmul_approx",
@@ -88,6 +91,8 @@ TASK = register_task(
         ),
         make_inputs=make_inputs,
         score=score,
+        example={"generator": "product_pair", "params": {"n": 2000, "d": 10, "m": 8}, "task_params": {"budget": 4000}},
+        example_gates=EXAMPLE_GATES,
         check_inputs=check_inputs,
         reference="reference",
         params={"budget": Param(int, 10000, min=1, doc="values each matrix's sketch may store")},

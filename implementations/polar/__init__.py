@@ -1,9 +1,6 @@
 """Task ``polar``: the orthogonal polar factor ``U V^T`` of batched m x n matrices.
 
-Importing this package registers the task and its methods (see matrixbench.registry):
+Every module of this folder is imported by discovery (matrixbench.discovery) and registers the task and its methods:
 the float64 SVD reference, ``torch_svd`` (baseline), the cubic and Muon's quintic
 Newton-Schulz, Polar Express, scaled Newton (square inputs) and QDWH.
 """
-
-from . import task  # noqa: F401  (the task first: methods refer to it by name)
-from . import reference, torch_svd, newton_schulz, polar_express, newton, qdwh  # noqa: F401

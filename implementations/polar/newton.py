@@ -57,7 +57,7 @@ def applies(inputs: Mapping[str, Any], **params: Any) -> str | None:
     "polar",
     "newton",
     kind="optimized",
-    backend="torch",
+    backends=("torch",),
     devices=("cpu", "cuda"),
     dtypes=("float32", "float64"),
     params={"steps": Param(int, 10, min=1, doc="number of scaled Newton steps (one inverse each)")},

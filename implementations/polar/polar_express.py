@@ -77,7 +77,7 @@ def polar_express_flops(inputs: Mapping[str, Any], steps: int = 5) -> float:
     "polar",
     "polar_express",
     kind="optimized",
-    backend="torch",
+    backends=("torch",),
     devices=("cpu", "cuda"),
     dtypes=("bfloat16", "float32", "float64"),
     params={"steps": Param(int, 5, min=1, doc="number of quintic steps (table of 8, then the last repeats)")},

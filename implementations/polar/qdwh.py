@@ -102,7 +102,7 @@ def qdwh_flops(inputs: Mapping[str, Any], steps: int = 10, tol: float = 0.0) -> 
     "polar",
     "qdwh",
     kind="optimized",
-    backend="torch",
+    backends=("torch",),
     devices=("cpu", "cuda"),
     dtypes=("float32", "float64"),
     params={

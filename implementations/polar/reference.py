@@ -35,7 +35,7 @@ def svd_polar_flops(inputs: Mapping[str, Any]) -> float:
     "polar",
     "reference",
     kind="reference",
-    backend="numpy",
+    backends=("numpy",),
     dtypes=("float32", "float64"),
     flops=svd_polar_flops,
 )

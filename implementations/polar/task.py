@@ -79,6 +79,9 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
     }
 
 
+#: the contract every method meets on ``example`` with its default parameters
+EXAMPLE_GATES: dict[str, dict[str, float]] = {"rel_error": {"float64": 0.5, "float32": 0.5, "bfloat16": 0.5, "float16": 0.5}}
+
 TASK = register_task(
     Task(
         name="polar",
@@ -95,6 +98,8 @@ TASK = register_task(
         ),
         make_inputs=make_inputs,
         score=score,
+        example={"generator": "singular", "params": {"m": 16, "n": 16, "kappa": 10.0, "batch": 2}},
+        example_gates=EXAMPLE_GATES,
         reference="reference",
     )
 )

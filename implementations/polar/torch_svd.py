@@ -24,7 +24,7 @@ from .reference import svd_polar_flops
     "polar",
     "torch_svd",
     kind="baseline",
-    backend="torch",
+    backends=("torch",),
     devices=("cpu", "cuda"),
     dtypes=("float32", "float64"),
     flops=svd_polar_flops,

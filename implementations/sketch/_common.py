@@ -1,12 +1,12 @@
 """What the sketch methods share: the operator cache, FLOP models and parameters.
 
-Each method draws its operator with ``implementations._sketching.sketch`` from the
+Each method draws its operator with ``implementations.common.sketching.sketch`` from the
 ``seed`` parameter and keeps the last one per kind: the engine's warm-up call draws it, the
 timed calls apply it. That is the time to apply, the figure of this task (a drawn ``S`` is
 reused across right-hand sides and iterations). The Gaussian sketch is the exception by
 construction unless ``hold=True`` (the default of the ``gaussian`` methods here, as
 scikit-learn stores its ``R``): with ``hold=False`` it draws its blocks inside every apply
-and its time includes the ``k n`` normal draws (see ``_sketching.gaussian``).
+and its time includes the ``k n`` normal draws (see ``common.sketching.gaussian``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
-from implementations._sketching import SketchOperator, next_power_of_two, sketch_for
+from implementations.common.sketching import SketchOperator, next_power_of_two, sketch_for
 from matrixbench.params import Param
 
 SEED = Param(int, 0, min=0, doc="seed of S: one seed, one operator")

@@ -1,6 +1,6 @@
 """Gaussian sketch ``S = G / sqrt(k)``, applied by the shared operator.
 
-Paper and distribution: ``_sketching.gaussian``: Johnson-Lindenstrauss; Sarlos (FOCS 2006).
+Paper and distribution: ``common.sketching.gaussian``: Johnson-Lindenstrauss; Sarlos (FOCS 2006).
 Apply cost: ``2 k nnz(A)`` flops (plus ``k n`` normal draws per apply when ``hold=False``).
 Embedding guarantee: distortion about ``sqrt(d/k)`` (Davidson-Szarek): ``k = O(d / eps^2)``.
 
@@ -21,15 +21,8 @@ from ._common import HOLD, SEED, cached_operator, gaussian_flops
 PARAMS = {"seed": SEED, "hold": HOLD}
 
 
-@method("sketch", "gaussian", kind="optimized", backend="torch", devices=("cpu", "cuda"), sparse=True,
-        params=PARAMS, flops=gaussian_flops)
+@method("sketch", "gaussian", kind="optimized", backends=("torch", "numpy"), devices=("cpu", "cuda"), sparse=True,
+        params=PARAMS, flops=gaussian_flops, renamed_from={"gaussian_numpy": "numpy"})
 def gaussian(A: Any, k: int, seed: int = 0, hold: bool = True) -> Any:
-    """``S A`` with the gaussian operator (torch)."""
-    return cached_operator("gaussian", A, k, seed, hold=hold).apply(A)
-
-
-@method("sketch", "gaussian_numpy", kind="optimized", backend="numpy", sparse=True,
-        params=PARAMS, flops=gaussian_flops)
-def gaussian_numpy(A: Any, k: int, seed: int = 0, hold: bool = True) -> Any:
-    """``S A`` with the gaussian operator (NumPy / SciPy sparse)."""
+    """``S A`` with the gaussian operator (torch, or NumPy / SciPy sparse)."""
     return cached_operator("gaussian", A, k, seed, hold=hold).apply(A)

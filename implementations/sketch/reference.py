@@ -24,7 +24,7 @@ def qr_flops(inputs: Mapping[str, Any], **_: Any) -> float:
     return float(2 * n * d**2 - 2 * d**3 / 3)
 
 
-@method("sketch", "reference", kind="reference", backend="numpy", sparse=True, flops=qr_flops)
+@method("sketch", "reference", kind="reference", backends=("numpy",), sparse=True, flops=qr_flops)
 def reference(A: Any, k: int) -> np.ndarray:
     """``[R; 0]`` (``k x d``) from the thin QR ``A = U R``: ``Q^T A`` for ``Q = [U, U_perp]``."""
     dense = A.toarray() if hasattr(A, "toarray") else np.asarray(A)

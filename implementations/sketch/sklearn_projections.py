@@ -48,14 +48,14 @@ def _project(cls_name: str, A: Any, k: int, seed: int) -> np.ndarray:
     return np.asarray(_fitted(cls_name, At, k, seed).transform(At)).T
 
 
-@method("sketch", "sklearn_gaussian", kind="baseline", backend="numpy", sparse=True,
+@method("sketch", "sklearn_gaussian", kind="baseline", backends=("numpy",), sparse=True,
         requires=("sklearn",), params={"seed": SEED}, flops=gaussian_flops)
 def sklearn_gaussian(A: Any, k: int, seed: int = 0) -> np.ndarray:
     """``sklearn.random_projection.GaussianRandomProjection`` applied to ``A^T``."""
     return _project("GaussianRandomProjection", A, k, seed)
 
 
-@method("sketch", "sklearn_sparse", kind="baseline", backend="numpy", sparse=True,
+@method("sketch", "sklearn_sparse", kind="baseline", backends=("numpy",), sparse=True,
         requires=("sklearn",), params={"seed": SEED}, flops=very_sparse_flops)
 def sklearn_sparse(A: Any, k: int, seed: int = 0) -> np.ndarray:
     """``sklearn.random_projection.SparseRandomProjection`` (density 1/sqrt(n)) applied to ``A^T``."""

@@ -1,6 +1,6 @@
 """Sparse sign embedding: ``nnz`` entries ``+-1/sqrt(nnz)`` per column, applied by the shared operator.
 
-Paper and distribution: ``_sketching.sparse``: Kane & Nelson (J. ACM 2014) block
+Paper and distribution: ``common.sketching.sparse``: Kane & Nelson (J. ACM 2014) block
 construction; OSNAP (Nelson & Nguyen 2013).
 Apply cost: ``2 nnz nnz(A)`` flops.
 Embedding guarantee: ``k = O(d log d / eps^2)`` with ``nnz = O(log d / eps)`` (Cohen, SODA
@@ -21,15 +21,8 @@ from ._common import NNZ, SEED, cached_operator, sparse_sign_flops
 PARAMS = {"seed": SEED, "nnz": NNZ}
 
 
-@method("sketch", "sparse_sign", kind="optimized", backend="torch", devices=("cpu", "cuda"), sparse=True,
-        params=PARAMS, flops=sparse_sign_flops)
+@method("sketch", "sparse_sign", kind="optimized", backends=("torch", "numpy"), devices=("cpu", "cuda"), sparse=True,
+        params=PARAMS, flops=sparse_sign_flops, renamed_from={"sparse_sign_numpy": "numpy"})
 def sparse_sign(A: Any, k: int, seed: int = 0, nnz: int = 8) -> Any:
-    """``S A`` with the sparse_sign operator (torch)."""
-    return cached_operator("sparse_sign", A, k, seed, nnz).apply(A)
-
-
-@method("sketch", "sparse_sign_numpy", kind="optimized", backend="numpy", sparse=True,
-        params=PARAMS, flops=sparse_sign_flops)
-def sparse_sign_numpy(A: Any, k: int, seed: int = 0, nnz: int = 8) -> Any:
-    """``S A`` with the sparse_sign operator (NumPy / SciPy sparse)."""
+    """``S A`` with the sparse_sign operator (torch, or NumPy / SciPy sparse)."""
     return cached_operator("sparse_sign", A, k, seed, nnz).apply(A)

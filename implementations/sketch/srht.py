@@ -1,6 +1,6 @@
 """Subsampled randomized Hadamard transform ``S = R H D / sqrt(k)``, applied by the shared operator.
 
-Paper and distribution: ``_sketching.srht``: Ailon & Chazelle (SICOMP 2009); Tropp (2011).
+Paper and distribution: ``common.sketching.srht``: Ailon & Chazelle (SICOMP 2009); Tropp (2011).
 Apply cost: ``n' d log2 n'`` additions, ``n' = 2^ceil(log2 n)`` (our FWHT; sparse ``A`` densified).
 Embedding guarantee: ``k = O((d + log n) log d / eps^2)`` (Tropp 2011, Thm 3.1); ``k = 2d..4d`` in practice.
 
@@ -19,15 +19,8 @@ from ._common import SEED, cached_operator, srht_flops
 PARAMS = {"seed": SEED}
 
 
-@method("sketch", "srht", kind="optimized", backend="torch", devices=("cpu", "cuda"), sparse=True,
-        params=PARAMS, flops=srht_flops)
+@method("sketch", "srht", kind="optimized", backends=("torch", "numpy"), devices=("cpu", "cuda"), sparse=True,
+        params=PARAMS, flops=srht_flops, renamed_from={"srht_numpy": "numpy"})
 def srht(A: Any, k: int, seed: int = 0) -> Any:
-    """``S A`` with the srht operator (torch)."""
-    return cached_operator("srht", A, k, seed).apply(A)
-
-
-@method("sketch", "srht_numpy", kind="optimized", backend="numpy", sparse=True,
-        params=PARAMS, flops=srht_flops)
-def srht_numpy(A: Any, k: int, seed: int = 0) -> Any:
-    """``S A`` with the srht operator (NumPy / SciPy sparse)."""
+    """``S A`` with the srht operator (torch, or NumPy / SciPy sparse)."""
     return cached_operator("srht", A, k, seed).apply(A)

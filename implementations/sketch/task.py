@@ -56,7 +56,7 @@ from typing import Any, Mapping
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from implementations._sketching import sketch
+from implementations.common.sketching import sketch
 from matrixbench.accuracy import FLOOR_EPS
 from matrixbench.params import Param
 from matrixbench.registry import Metric, Task, register_task
@@ -141,6 +141,9 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
     }
 
 
+#: the contract every method meets on ``example`` with its default parameters
+EXAMPLE_GATES: dict[str, dict[str, float]] = {"distortion": {"float64": 0.8, "float32": 0.8}}
+
 TASK = register_task(
     Task(
         name="sketch",
@@ -154,6 +157,8 @@ TASK = register_task(
         ),
         make_inputs=make_inputs,
         score=score,
+        example={"generator": "tall_gaussian", "params": {"n": 1024, "d": 8}},
+        example_gates=EXAMPLE_GATES,
         check_inputs=check_inputs,
         reference="reference",
         params={

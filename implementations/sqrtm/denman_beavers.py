@@ -54,7 +54,7 @@ def _inv_logabsdet(M: torch.Tensor, eye: torch.Tensor) -> tuple[torch.Tensor, to
     "sqrtm",
     "denman_beavers",
     kind="optimized",
-    backend="torch",
+    backends=("torch",),
     devices=("cpu", "cuda"),
     dtypes=("float32", "float64"),
     params={

@@ -43,7 +43,7 @@ def newton_schulz_flops(inputs: Mapping[str, Any], iters: int = 10) -> float:
     "sqrtm",
     "newton_schulz",
     kind="optimized",
-    backend="torch",
+    backends=("torch",),
     devices=("cpu", "cuda"),
     dtypes=("float32", "float64"),
     params={"iters": Param(int, 10, min=1, doc="number of Newton-Schulz steps (3 products each)")},

@@ -91,7 +91,7 @@ def mpa_flops(inputs: Mapping[str, Any], degree: int = 10) -> float:
     "sqrtm",
     "mpa",
     kind="optimized",
-    backend="torch",
+    backends=("torch",),
     devices=("cpu", "cuda"),
     dtypes=("float32", "float64"),
     params={"degree": Param(int, 10, min=1, doc="K = m + n, the [ceil(K/2) / floor(K/2)] Pade approximant")},

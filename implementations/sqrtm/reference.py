@@ -33,7 +33,7 @@ def reference_flops(inputs: Mapping[str, Any]) -> float:
     "sqrtm",
     "reference",
     kind="reference",
-    backend="numpy",
+    backends=("numpy",),
     dtypes=("float32", "float64"),
     flops=reference_flops,
 )

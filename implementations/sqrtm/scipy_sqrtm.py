@@ -40,7 +40,7 @@ def scipy_sqrtm_flops(inputs: Mapping[str, Any]) -> float:
     "sqrtm",
     "scipy_sqrtm",
     kind="baseline",
-    backend="numpy",
+    backends=("numpy",),
     dtypes=("float32", "float64"),
     flops=scipy_sqrtm_flops,
 )

@@ -37,7 +37,7 @@ from matrixbench.accuracy import relative
 from matrixbench.params import Param
 from matrixbench.registry import Metric, Task, register_task
 
-from .._spd_checks import check_definite, check_finite, check_symmetric
+from implementations.common.spd_checks import check_definite, check_finite, check_symmetric
 
 
 def make_inputs(matrix: np.ndarray, inverse: bool = False, symmetrize: bool = False) -> dict[str, Any]:
@@ -86,6 +86,9 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
     return {"rel_error": float(np.max(rel_error)), "residual": float(np.max(residual))}
 
 
+#: the contract every method meets on ``example`` with its default parameters
+EXAMPLE_GATES: dict[str, dict[str, float]] = {"rel_error": {"float64": 0.1, "float32": 0.1}}
+
 TASK = register_task(
     Task(
         name="sqrtm",
@@ -102,6 +105,8 @@ TASK = register_task(
         ),
         make_inputs=make_inputs,
         score=score,
+        example={"generator": "spd", "params": {"n": 16, "cond": 10.0, "batch": 2}},
+        example_gates=EXAMPLE_GATES,
         reference="reference",
         params={
             "inverse": Param(bool, False, doc="compute A^{-1/2} instead of A^{1/2}"),

@@ -51,7 +51,7 @@ def mtp_flops(inputs: Mapping[str, Any], degree: int = 10) -> float:
     "sqrtm",
     "mtp",
     kind="optimized",
-    backend="torch",
+    backends=("torch",),
     devices=("cpu", "cuda"),
     dtypes=("float32", "float64"),
     params={"degree": Param(int, 10, min=1, doc="K: the polynomial's degree (K - 1 matrix products)")},

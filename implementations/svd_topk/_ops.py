@@ -18,19 +18,7 @@ from typing import Any
 
 import numpy as np
 
-Array = Any  # numpy.ndarray | scipy.sparse matrix | torch.Tensor
-
-
-def is_torch(A: Array) -> bool:
-    return type(A).__module__.startswith("torch")
-
-
-def is_sparse(A: Array) -> bool:
-    if is_torch(A):
-        import torch
-
-        return A.layout != torch.strided
-    return type(A).__module__.startswith("scipy.sparse")
+from matrixbench.arrays import Array, is_sparse, is_torch  # noqa: F401  (re-exported to the methods)
 
 
 def real_dtype(A: Array) -> Any:
@@ -53,13 +41,13 @@ def rmatmul(A: Array, Y: Array) -> Array:
 def gaussian(A: Array, rows: int, cols: int, seed: int) -> Array:
     """A seeded ``rows x cols`` Gaussian test matrix in ``A``'s dtype, on its device.
 
-    The transpose of the shared Gaussian sketch of ``implementations._sketching`` (one
+    The transpose of the shared Gaussian sketch of ``implementations.common.sketching`` (one
     implementation of each sketch for every task): entries N(0, 1/cols), which every
     caller here is indifferent to (a range finder spans the same space, Lanczos
     normalizes its start). torch: drawn on ``A``'s device (CPU and CUDA streams differ,
     each reproducible); NumPy: PCG64.
     """
-    from implementations._sketching import sketch
+    from implementations.common.sketching import sketch
 
     if is_torch(A):
         op = sketch("gaussian", cols, rows, seed=seed, backend="torch", dtype=A.dtype, device=A.device)

@@ -84,15 +84,9 @@ PARAMS = {
 }
 
 
-@method("svd_topk", "block_krylov", kind="optimized", backend="torch", devices=("cpu", "cuda"),
-        params=PARAMS, flops=block_krylov_flops, sparse=True, applies=block_fits)
+@method("svd_topk", "block_krylov", kind="optimized", backends=("torch", "numpy"), devices=("cpu", "cuda"),
+        params=PARAMS, flops=block_krylov_flops, sparse=True, applies=block_fits,
+        renamed_from={"block_krylov_scipy": "numpy"})
 def block_krylov(A: Any, k: int, p: int = 0, q: int = 2, seed: int = 0) -> tuple[Any, Any, Any]:
-    """Musco-Musco randomized block Krylov SVD in torch (dense or sparse CSR, CPU or CUDA)."""
-    return block_krylov_svd(A, k, p=p, q=q, seed=seed)
-
-
-@method("svd_topk", "block_krylov_scipy", kind="optimized", backend="numpy",
-        params=PARAMS, flops=block_krylov_flops, sparse=True, applies=block_fits)
-def block_krylov_scipy(A: Any, k: int, p: int = 0, q: int = 2, seed: int = 0) -> tuple[Any, Any, Any]:
-    """Musco-Musco randomized block Krylov SVD in NumPy/SciPy (dense array or SciPy sparse)."""
+    """Musco-Musco randomized block Krylov SVD (torch dense or sparse CSR, CPU or CUDA; NumPy or SciPy sparse)."""
     return block_krylov_svd(A, k, p=p, q=q, seed=seed)

@@ -26,7 +26,7 @@ def full_svd_flops(inputs: Mapping[str, Any]) -> float:
     return float(min(14 * l * r**2 + 8 * r**3, 6 * l * r**2 + 20 * r**3))
 
 
-@method("svd_topk", "torch_svd", kind="baseline", backend="torch", devices=("cpu", "cuda"),
+@method("svd_topk", "torch_svd", kind="baseline", backends=("torch",), devices=("cpu", "cuda"),
         flops=full_svd_flops)
 def torch_svd(A: torch.Tensor, k: int) -> tuple[Any, Any, Any]:
     """``torch.linalg.svd(A, full_matrices=False)`` truncated to k."""
@@ -34,7 +34,7 @@ def torch_svd(A: torch.Tensor, k: int) -> tuple[Any, Any, Any]:
     return U[:, :k], s[:k], Vh[:k].mT
 
 
-@method("svd_topk", "numpy_svd", kind="baseline", backend="numpy", flops=full_svd_flops)
+@method("svd_topk", "numpy_svd", kind="baseline", backends=("numpy",), flops=full_svd_flops)
 def numpy_svd(A: np.ndarray, k: int) -> tuple[Any, Any, Any]:
     """``numpy.linalg.svd(A, full_matrices=False)`` truncated to k."""
     U, s, Vt = np.linalg.svd(A, full_matrices=False)

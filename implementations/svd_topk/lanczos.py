@@ -256,16 +256,8 @@ PARAMS = {
 }
 
 
-@method("svd_topk", "lanczos", kind="optimized", backend="torch", devices=("cpu", "cuda"),
-        params=PARAMS, flops=lanczos_flops, sparse=True, applies=basis_fits)
+@method("svd_topk", "lanczos", kind="optimized", backends=("torch", "numpy"), devices=("cpu", "cuda"),
+        params=PARAMS, flops=lanczos_flops, sparse=True, applies=basis_fits, renamed_from={"lanczos_scipy": "numpy"})
 def lanczos(A: Any, k: int, ncv: int = 0, tol: float = 0.0, max_restarts: int = 100, seed: int = 0) -> WithInfo:
-    """Thick-restarted Golub-Kahan-Lanczos bidiagonalization in torch (dense or sparse CSR, CPU or CUDA)."""
-    return lanczos_svd(A, k, ncv=ncv, tol=tol, max_restarts=max_restarts, seed=seed)
-
-
-@method("svd_topk", "lanczos_scipy", kind="optimized", backend="numpy",
-        params=PARAMS, flops=lanczos_flops, sparse=True, applies=basis_fits)
-def lanczos_scipy(A: Any, k: int, ncv: int = 0, tol: float = 0.0, max_restarts: int = 100,
-                  seed: int = 0) -> WithInfo:
-    """Thick-restarted Golub-Kahan-Lanczos bidiagonalization in NumPy/SciPy (dense or SciPy sparse)."""
+    """Thick-restarted Golub-Kahan-Lanczos bidiagonalization (torch dense or sparse CSR, CPU or CUDA; NumPy or SciPy sparse)."""
     return lanczos_svd(A, k, ncv=ncv, tol=tol, max_restarts=max_restarts, seed=seed)

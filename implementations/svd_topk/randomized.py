@@ -36,7 +36,7 @@ each for QR, ``r l^2`` for LU), ``6 n l^2 + 20 l^3`` for the SVD of ``B`` and
 :func:`randomized_svd` is a plain function (the ``svd_update`` task calls it to
 recompute); ``A`` may be a torch tensor (dense or sparse CSR, CPU or CUDA) or a NumPy
 array / SciPy sparse matrix. The Gaussian test matrix is the shared Gaussian sketch of
-``implementations._sketching`` (through :func:`._ops.gaussian`).
+``implementations.common.sketching`` (through :func:`._ops.gaussian`).
 """
 
 from __future__ import annotations
@@ -121,17 +121,10 @@ PARAMS = {
 }
 
 
-@method("svd_topk", "randomized_svd", kind="optimized", backend="torch", devices=("cpu", "cuda"),
-        params=PARAMS, flops=randomized_flops, sparse=True, applies=sketch_fits)
-def randomized_svd_torch(A: Any, k: int, p: int = 10, q: int = 2, ortho: str = "qr",
-                         seed: int = 0) -> tuple[Any, Any, Any]:
-    """Halko-Martinsson-Tropp randomized SVD in torch (dense or sparse CSR, CPU or CUDA)."""
-    return randomized_svd(A, k, p=p, q=q, ortho=ortho, seed=seed)
-
-
-@method("svd_topk", "randomized_svd_scipy", kind="optimized", backend="numpy",
-        params=PARAMS, flops=randomized_flops, sparse=True, applies=sketch_fits)
-def randomized_svd_scipy(A: Any, k: int, p: int = 10, q: int = 2, ortho: str = "qr",
-                         seed: int = 0) -> tuple[Any, Any, Any]:
-    """Halko-Martinsson-Tropp randomized SVD in NumPy/SciPy (dense array or SciPy sparse)."""
+@method("svd_topk", "randomized_svd", kind="optimized", backends=("torch", "numpy"), devices=("cpu", "cuda"),
+        params=PARAMS, flops=randomized_flops, sparse=True, applies=sketch_fits,
+        renamed_from={"randomized_svd_scipy": "numpy"})
+def randomized_svd_method(A: Any, k: int, p: int = 10, q: int = 2, ortho: str = "qr",
+                          seed: int = 0) -> tuple[Any, Any, Any]:
+    """Halko-Martinsson-Tropp randomized SVD (torch dense or sparse CSR, CPU or CUDA; NumPy or SciPy sparse)."""
     return randomized_svd(A, k, p=p, q=q, ortho=ortho, seed=seed)

@@ -115,7 +115,7 @@ def reference_flops(inputs: Mapping[str, Any]) -> float | None:
     return float(min(14 * l * r**2 + 8 * r**3, 6 * l * r**2 + 20 * r**3))
 
 
-@method("svd_topk", "reference", kind="reference", backend="numpy", dtypes=("float64",),
+@method("svd_topk", "reference", kind="reference", backends=("numpy",), dtypes=("float64",),
         flops=reference_flops, sparse=True)
 def reference(A: Any, k: int) -> dict[str, Any]:
     """Float64 full SVD truncated to k (dense, up to DENSE_LIMIT entries) or ARPACK at tol 0."""

@@ -38,7 +38,7 @@ def sklearn_flops(inputs: Mapping[str, Any], p: int = 10, q: int = 2, normalizer
     "svd_topk",
     "sklearn_randomized_svd",
     kind="baseline",
-    backend="numpy",
+    backends=("numpy",),
     params={
         "p": Param(int, 10, min=0, doc="n_oversamples"),
         "q": Param(int, 2, min=0, doc="n_iter (power iterations)"),

@@ -292,6 +292,9 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
     }
 
 
+#: the contract every method meets on ``example`` with its default parameters
+EXAMPLE_GATES: dict[str, dict[str, float]] = {"optimality_ratio": {"float64": 1.1, "float32": 1.1}}
+
 TASK = register_task(
     Task(
         name="svd_topk",
@@ -306,6 +309,8 @@ TASK = register_task(
         ),
         make_inputs=make_inputs,
         score=score,
+        example={"generator": "lowrank_decay", "params": {"m": 80, "n": 50, "effective_rank": 5.0}, "task_params": {"k": 5}},
+        example_gates=EXAMPLE_GATES,
         reference="reference",
         params={"k": Param(int, 10, min=1, doc="rank of the truncated SVD")},
         check_inputs=check_inputs,

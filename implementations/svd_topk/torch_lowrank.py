@@ -26,7 +26,7 @@ def lowrank_flops(inputs: Mapping[str, Any], p: int = 10, q: int = 2, seed: int 
     return randomized_flops(inputs, p=p, q=q, ortho="qr")
 
 
-@method("svd_topk", "torch_svd_lowrank", kind="baseline", backend="torch", devices=("cpu", "cuda"),
+@method("svd_topk", "torch_svd_lowrank", kind="baseline", backends=("torch",), devices=("cpu", "cuda"),
         params={"p": Param(int, 10, min=0, doc="oversampling: q = k + p in PyTorch's terms"),
                 "q": Param(int, 2, min=0, doc="niter (power iterations)"),
                 "seed": Param(int, 0, min=0, doc="torch.manual_seed before the call")},

@@ -14,19 +14,7 @@ from typing import Any
 
 import numpy as np
 
-Array = Any  # numpy.ndarray | scipy.sparse matrix | torch.Tensor
-
-
-def is_torch(x: Array) -> bool:
-    return type(x).__module__.startswith("torch")
-
-
-def is_sparse(x: Array) -> bool:
-    if is_torch(x):
-        import torch
-
-        return x.layout != torch.strided
-    return type(x).__module__.startswith("scipy.sparse")
+from matrixbench.arrays import Array, is_sparse, is_torch  # noqa: F401  (re-exported to the methods)
 
 
 def T(x: Array) -> Array:

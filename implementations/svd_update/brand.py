@@ -53,16 +53,9 @@ def _run(U: Array, s: Array, V: Array, updates: list, side: str, record: tuple) 
     return _stream.run(Brand, U, s, V, updates, side, record)
 
 
-@method("svd_update", "brand", kind="optimized", backend="numpy", sparse=True, flops=brand_flops)
+@method("svd_update", "brand", kind="optimized", backends=("numpy", "torch"), devices=("cpu", "cuda"),
+        sparse=True, flops=brand_flops, renamed_from={"brand_torch": "torch"})
 def brand(A: Array, U: Array, s: Array, V: Array, updates: list, side: str = "rows",
           record: tuple = (1,)) -> list:
-    """Brand (2006): Zha-Simon's small SVD, singular vectors kept as U0 U', V0 V' (NumPy/SciPy)."""
-    return _run(U, s, V, updates, side, record)
-
-
-@method("svd_update", "brand_torch", kind="optimized", backend="torch", devices=("cpu", "cuda"),
-        sparse=True, flops=brand_flops)
-def brand_torch(A: Array, U: Array, s: Array, V: Array, updates: list, side: str = "rows",
-                record: tuple = (1,)) -> list:
-    """Brand (2006) in torch, dense or sparse CSR blocks, CPU or CUDA."""
+    """Brand (2006): Zha-Simon's small SVD, singular vectors kept as U0 U', V0 V' (NumPy/SciPy, or torch dense or CSR blocks)."""
     return _run(U, s, V, updates, side, record)

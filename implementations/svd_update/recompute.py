@@ -71,19 +71,11 @@ def _run(A: Array, U: Array, s: Array, V: Array, updates: list, side: str, recor
     return _stream.run(lambda *_: Recompute(A_rows, k, p, q, ortho, seed), U, s, V, updates, side, record)
 
 
-@method("svd_update", "recompute_randomized", kind="baseline", backend="numpy", sparse=True,
-        params=PARAMS, flops=recompute_flops, applies=recompute_applies)
+@method("svd_update", "recompute_randomized", kind="baseline", backends=("numpy", "torch"), devices=("cpu", "cuda"),
+        sparse=True, params=PARAMS, flops=recompute_flops, applies=recompute_applies,
+        renamed_from={"recompute_randomized_torch": "torch"})
 def recompute_randomized(A: Array, U: Array, s: Array, V: Array, updates: list, side: str = "rows",
                          record: tuple = (1,), p: int = 10, q: int = 2, ortho: str = "qr",
                          seed: int = 0) -> list:
-    """Randomized SVD (Halko et al. 2011) of the whole updated matrix at every step (NumPy/SciPy)."""
-    return _run(A, U, s, V, updates, side, record, p, q, ortho, seed)
-
-
-@method("svd_update", "recompute_randomized_torch", kind="baseline", backend="torch", devices=("cpu", "cuda"),
-        sparse=True, params=PARAMS, flops=recompute_flops, applies=recompute_applies)
-def recompute_randomized_torch(A: Array, U: Array, s: Array, V: Array, updates: list, side: str = "rows",
-                               record: tuple = (1,), p: int = 10, q: int = 2, ortho: str = "qr",
-                               seed: int = 0) -> list:
-    """Randomized SVD (Halko et al. 2011) of the whole updated matrix at every step, torch."""
+    """Randomized SVD (Halko et al. 2011) of the whole updated matrix at every step (NumPy/SciPy or torch)."""
     return _run(A, U, s, V, updates, side, record, p, q, ortho, seed)

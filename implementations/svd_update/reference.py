@@ -22,7 +22,7 @@ from implementations.svd_topk.reference import optimal_tail, reference_svd, solv
 from .task import updated
 
 
-@method("svd_update", "reference", kind="reference", backend="numpy", dtypes=("float64",), sparse=True)
+@method("svd_update", "reference", kind="reference", backends=("numpy",), dtypes=("float64",), sparse=True)
 def reference(A: Any, U: Any, s: Any, V: Any, updates: list, side: str = "rows",
               record: tuple = (1,)) -> list[dict[str, Any]]:
     """Float64 rank-k SVD of the whole updated matrix at each recorded step (full SVD or ARPACK)."""

@@ -74,17 +74,9 @@ def _run(U: Array, s: Array, V: Array, updates: list, side: str, record: tuple) 
     return _stream.run(SparseUpdate, U, s, V, updates, side, record)
 
 
-@method("svd_update", "sparse_update", kind="optimized", backend="numpy", sparse=True,
-        flops=sparse_update_flops)
+@method("svd_update", "sparse_update", kind="optimized", backends=("numpy", "torch"), devices=("cpu", "cuda"),
+        sparse=True, flops=sparse_update_flops, renamed_from={"sparse_update_torch": "torch"})
 def sparse_update(A: Array, U: Array, s: Array, V: Array, updates: list, side: str = "rows",
                   record: tuple = (1,)) -> list:
-    """Deng et al. (ICLR 2024): implicit sparse residual, V0 V' product form (NumPy/SciPy)."""
-    return _run(U, s, V, updates, side, record)
-
-
-@method("svd_update", "sparse_update_torch", kind="optimized", backend="torch", devices=("cpu", "cuda"),
-        sparse=True, flops=sparse_update_flops)
-def sparse_update_torch(A: Array, U: Array, s: Array, V: Array, updates: list, side: str = "rows",
-                        record: tuple = (1,)) -> list:
-    """Deng et al. (ICLR 2024) in torch, sparse CSR or dense blocks, CPU or CUDA."""
+    """Deng et al. (ICLR 2024): implicit sparse residual, V0 V' product form (NumPy/SciPy, or torch CSR/dense, CPU or CUDA)."""
     return _run(U, s, V, updates, side, record)

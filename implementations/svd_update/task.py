@@ -210,6 +210,9 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
     }
 
 
+#: the contract every method meets on ``example`` with its default parameters
+EXAMPLE_GATES: dict[str, dict[str, float]] = {"optimality_ratio": {"float64": 1.1, "float32": 1.1}}
+
 TASK = register_task(
     Task(
         name="svd_update",
@@ -229,6 +232,8 @@ TASK = register_task(
         ),
         make_inputs=make_inputs,
         score=score,
+        example={"generator": "sparse_stream", "params": {"m": 300, "n": 80, "nnz": 3000, "rank": 5, "updates": 2, "block": 20}, "task_params": {"k": 5}},
+        example_gates=EXAMPLE_GATES,
         reference="reference",
         check_inputs=check_inputs,
         check_output=check_output,

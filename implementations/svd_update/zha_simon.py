@@ -72,16 +72,9 @@ def _run(U: Array, s: Array, V: Array, updates: list, side: str, record: tuple) 
     return _stream.run(ZhaSimon, U, s, V, updates, side, record)
 
 
-@method("svd_update", "zha_simon", kind="optimized", backend="numpy", sparse=True, flops=zha_simon_flops)
+@method("svd_update", "zha_simon", kind="optimized", backends=("numpy", "torch"), devices=("cpu", "cuda"),
+        sparse=True, flops=zha_simon_flops, renamed_from={"zha_simon_torch": "torch"})
 def zha_simon(A: Array, U: Array, s: Array, V: Array, updates: list, side: str = "rows",
               record: tuple = (1,)) -> list:
-    """Zha-Simon (1999): small SVD of [[S, 0], [E V, R^T]], explicit U and V (NumPy/SciPy)."""
-    return _run(U, s, V, updates, side, record)
-
-
-@method("svd_update", "zha_simon_torch", kind="optimized", backend="torch", devices=("cpu", "cuda"),
-        sparse=True, flops=zha_simon_flops)
-def zha_simon_torch(A: Array, U: Array, s: Array, V: Array, updates: list, side: str = "rows",
-                    record: tuple = (1,)) -> list:
-    """Zha-Simon (1999) in torch, dense or sparse CSR blocks, CPU or CUDA."""
+    """Zha-Simon (1999): small SVD of [[S, 0], [E V, R^T]], explicit U and V (NumPy/SciPy, or torch dense or CSR blocks)."""
     return _run(U, s, V, updates, side, record)

@@ -15,7 +15,7 @@ from .common import EXIT_OK, UsageError, load, plugins, suites_dir
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    plugins(args.plugin)
+    plugins(args.plugin, args.tasks)
     what = args.what
     if what == "tasks":
         table = Table("task", "metrics", "params", "methods", "description")
@@ -24,9 +24,9 @@ def cmd_list(args: argparse.Namespace) -> int:
                           ", ".join(f"{k}={v.default!r}" for k, v in t.params.items()),
                           str(len(registry.methods_of(t.name))), t.description)
     elif what == "methods":
-        table = Table("task", "method", "kind", "backend", "devices", "dtypes", "params", "requires")
+        table = Table("task", "method", "kind", "backends", "devices", "dtypes", "params", "requires")
         for m in sorted(registry.METHODS.values(), key=lambda m: (m.task, m.kind, m.name)):
-            table.add_row(m.task, m.name, m.kind, m.backend, ",".join(m.devices), ",".join(m.dtypes),
+            table.add_row(m.task, m.name, m.kind, ",".join(m.backends), ",".join(m.devices), ",".join(m.dtypes),
                           ", ".join(f"{k}={v.default!r}" for k, v in m.params.items()), ",".join(m.requires))
     elif what == "generators":
         table = Table("generator", "params", "description")
@@ -48,7 +48,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ..limits import PlanTooLarge, check_plan
     from ..plan import plan
 
-    plugins(args.plugin)
+    plugins(args.plugin, args.tasks)
     out = make_console()
     for s in load(args.suites):
         try:

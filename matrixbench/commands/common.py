@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from rich.text import Text
 
 from ..console import make_console
-from ..discovery import load_plugins
+from ..discovery import TASKS_ENV_VAR, DiscoveryError, load_plugins
 from ..suite import SuiteErrors, load_suites
 
 REPO_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -43,9 +43,17 @@ def find_suite(name: str) -> Path:
     raise UsageError(f"no suite file {name!r} (known suites in {suites_dir()}: {', '.join(known)})")
 
 
-def plugins(names: Sequence[str] | None) -> list[str]:
-    """Import the tasks and plugins; warn (stderr) about any that fail to import."""
-    report = load_plugins(list(names or []))
+def plugins(names: Sequence[str] | None, tasks: Sequence[str] | None = None) -> list[str]:
+    """Import the task folders (``implementations/`` and ``tasks``) and the plugin modules;
+    warn (stderr) about any module that fails to import. Worker processes see ``tasks``
+    through ``MATRIXBENCH_TASKS``."""
+    if tasks:
+        known = [p for p in os.environ.get(TASKS_ENV_VAR, "").split(os.pathsep) if p]
+        os.environ[TASKS_ENV_VAR] = os.pathsep.join(dict.fromkeys(known + [str(Path(t).resolve()) for t in tasks]))
+    try:
+        report = load_plugins(list(names or []), list(tasks or []))
+    except DiscoveryError as exc:
+        raise UsageError(f"cannot load the tasks:\n{exc}") from None
     err = make_console(stderr=True)
     for name, why in report.failed.items():
         err.print(Text("warning: ", style="yellow") + Text(f"could not import {name}: {why}; its tasks and methods are missing"))

@@ -19,7 +19,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from .. import registry
     from ..compare import check_comparable, compare_runs
 
-    plugins(args.plugin)
+    plugins(args.plugin, args.tasks)
     try:
         base, head = read_run(args.base), read_run(args.head)
     except RunFileError as exc:

@@ -21,7 +21,7 @@ def newest_run(results_dir: Path) -> Path:
 def cmd_report(args: argparse.Namespace) -> int:
     from ..report import write_report
 
-    plugins(args.plugin)
+    plugins(args.plugin, args.tasks)
     paths = [Path(p) for p in args.runs] or [newest_run(Path(args.results))]
     runs = []
     for path in paths:

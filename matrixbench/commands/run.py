@@ -24,8 +24,8 @@ from ..verdict import NOT_FAILURES
 from .common import EXIT_FAIL, EXIT_OK, REPO_ROOT, UsageError, cache_dir, find_suite, load, plugins
 
 #: Options stored in the run file, so that ``--resume`` plans the same cells.
-STORED = ("suites", "quick", "device", "methods", "filter", "entry", "timeout", "threads", "plugin", "rounds",
-          "max_cells", "max_bytes")
+STORED = ("suites", "quick", "device", "backend", "methods", "filter", "entry", "timeout", "threads", "plugin",
+          "tasks", "rounds", "max_cells", "max_bytes")
 
 
 @dataclass
@@ -35,19 +35,21 @@ class RunOptions:
     suites: list[str] = field(default_factory=list)
     quick: bool = False
     device: list[str] | None = None
+    backend: list[str] | None = None
     methods: list[str] | None = None
     filter: list[str] | None = None
     entry: list[str] | None = None
     timeout: float | None = None
     threads: int | None = None
     plugin: list[str] = field(default_factory=list)
+    tasks: list[str] = field(default_factory=list)
     rounds: int | None = None
     max_cells: int | None = None
     max_bytes: float | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunOptions:
-        return cls(**{f.name: getattr(args, f.name, None) or ([] if f.name in ("suites", "plugin") else None)
+        return cls(**{f.name: getattr(args, f.name, None) or ([] if f.name in ("suites", "plugin", "tasks") else None)
                       for f in fields(cls) if f.name != "quick"}, quick=bool(args.quick))
 
     @classmethod
@@ -92,7 +94,7 @@ def plan_cells(opts: RunOptions) -> tuple[list[Any], list[Any], list[str]]:
     except PlanTooLarge as exc:
         raise UsageError(f"{exc} (--max-cells and --max-bytes raise the limits)") from None
     overrides = {**(QUICK if opts.quick else {}), **({"rounds": opts.rounds} if opts.rounds else {})}
-    cells = plan(suites, timing_overrides=overrides or None, devices=opts.device, methods=methods,
+    cells = plan(suites, timing_overrides=overrides or None, devices=opts.device, backends=opts.backend, methods=methods,
                  patterns=opts.filter, threads=opts.threads, entries=entries)
     return suites, cells, paths
 
@@ -173,10 +175,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         except RunFileError as exc:
             raise UsageError(str(exc)) from None
     opts = given.over(original) if original else given
-    opts.plugin = plugins(opts.plugin)
+    opts.plugin = plugins(opts.plugin, opts.tasks)
     suites, cells, paths = plan_cells(opts)
     if not cells:
-        raise UsageError("no cell matches: check --entry, --device, --methods and --filter")
+        raise UsageError("no cell matches: check --entry, --device, --backend, --methods and --filter")
     out, err = make_console(), make_console(stderr=True)
     try:
         run_file = _open(args, opts, suites, cells, paths, err)

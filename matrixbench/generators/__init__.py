@@ -22,27 +22,25 @@ module          generators      what
                 ``gaussian``
 ``weights``     ``weights``     weight matrices of a trained transformer (optional
                                 extra ``weights``: all-MiniLM-L6-v2)
-``shampoo``     ``tridiagonal``, Shampoo's tests: tridiag(beta, alpha, beta); the
-                ``grad_stats``  accumulated gradient statistic sum_t G_t G_t^T / T
-``stream``      ``sparse_``     sparse planted low rank plus noise, then T blocks of
-                ``stream``      new rows (a dict ``{"A", "updates"}``)
-``regression``  ``lstsq_*``     least-squares problems ``{"A", "b"}``: Gaussian,
-                                planted spectrum, coherent rows, sparse, embeddings
-``tall``        ``tall_*``,     tall ``n x d`` for sketching: Gaussian, coherent rows,
-                ``product_``    s non-zeros per row; the pair ``{"A", "B"}`` of
-                ``pair``        ``A^T B`` (dense or sparse, shared row scaling)
+``tall``        ``tall_*``      tall ``n x d``: Gaussian, coherent rows, s non-zeros
+                                per row (sketching, least squares, products)
 ``lowrank``     ``lowrank_``    decaying low-rank signal (exponential or polynomial,
                 ``decay``,      effective rank) plus a noise tail; sparse planted
                 ``sparse_``     low rank on a random pattern (CSR, given density)
                 ``lowrank``
 ==============  ==============  ====================================================
 
-``real_data`` loads and checksums the files of ``datasets/`` (no generator).
+``real_data`` loads and checksums the files of ``datasets/`` (no generator); ``common``
+holds the helpers every generator uses (one BLAS thread, Haar frames, symmetrizing).
+
+These are the generic generators: any task may use them. A generator that makes one
+task's inputs (a dict shaped for that task, say) lives in the task's folder, registered
+with ``task="<name>"`` (``implementations/lstsq/generators.py``, for one).
 """
 
 from . import classical, covariance, gram, spd  # noqa: F401  (importing registers them)
-from . import shampoo, singular, weights  # noqa: F401
-from . import lowrank, regression, stream, tall  # noqa: F401
+from . import singular, weights  # noqa: F401
+from . import lowrank, tall  # noqa: F401
 from .real_data import DatasetError, load_dataset
 
 __all__ = ["DatasetError", "load_dataset"]

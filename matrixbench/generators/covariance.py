@@ -39,7 +39,7 @@ import numpy as np
 
 from ..params import Param
 from ..registry import generator
-from ._common import serial_blas, symmetrize
+from .common import serial_blas, symmetrize
 from .real_data import load_dataset
 
 #: The data sets offered; must match the names in ``datasets/catalog.yaml`` (tested).

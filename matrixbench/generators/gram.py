@@ -14,7 +14,7 @@ import numpy as np
 
 from ..params import Param
 from ..registry import generator
-from ._common import serial_blas, symmetrize
+from .common import serial_blas, symmetrize
 
 
 @generator(

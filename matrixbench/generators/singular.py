@@ -20,7 +20,7 @@ import numpy as np
 
 from ..params import Param
 from ..registry import generator
-from ._common import serial_blas
+from .common import serial_blas
 
 DECAYS: tuple[str, ...] = ("loguniform", "geometric", "polynomial")
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..params import Param
 from ..registry import generator
-from ._common import haar_orthogonal, serial_blas, symmetrize
+from .common import haar_orthogonal, serial_blas, symmetrize
 
 SPECTRA: tuple[str, ...] = ("geometric", "linear", "clustered")
 

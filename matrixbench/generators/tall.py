@@ -1,5 +1,5 @@
-"""Tall matrices for sketching and approximate products: ``tall_gaussian``, ``tall_coherent``,
-``tall_sparse``, ``product_pair``.
+"""Tall matrices for sketching, least squares and approximate products: ``tall_gaussian``,
+``tall_coherent``, ``tall_sparse``.
 
 - ``tall_gaussian``: ``n x d`` of independent standard normals, the usual random input
   (well conditioned when ``n >> d``: singular values in ``sqrt(n) +- sqrt(d)``).
@@ -10,13 +10,8 @@
   sec. 5, use such coherent matrices; Li, Hastie & Church, 2006, discuss heavy tails).
 - ``tall_sparse``: a SciPy CSR ``n x d`` with exactly ``s`` non-zeros per row at distinct
   uniform columns, standard normal values, rows optionally scaled log-normally (``sigma``).
-- ``product_pair``: ``{"A": n x d, "B": n x m}`` for ``A^T B`` (the ``matmul_approx``
-  task), dense (``s = 0``) or with ``s`` non-zeros per row, independent patterns and
-  values, and one shared log-normal row scaling (``sigma``): rows are records of a join,
-  heavy in both matrices at once, which is what makes norm-proportional sampling pay off.
-  With ``correlation = c > 0`` the dense ``B`` is ``c A W + (1 - c) G`` for a Gaussian
-  ``d x m`` ``W / sqrt(d)``, so ``A^T B`` has a signal beyond noise (sparse pairs: ``B``'s
-  values on its own pattern are then taken from ``A``'s row sums, see the code).
+
+The ``matmul_approx`` task's ``product_pair`` builds on ``row_scales`` and ``sparse_rows``.
 """
 
 from __future__ import annotations
@@ -26,10 +21,10 @@ import scipy.sparse as sp
 
 from ..params import Param
 from ..registry import generator
-from ._common import serial_blas
+from .common import serial_blas
 
 
-def _row_scales(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
+def row_scales(rng: np.random.Generator, n: int, sigma: float) -> np.ndarray:
     """``exp(sigma z_i)``; all ones for ``sigma = 0`` (no draw, so the stream is unchanged)."""
     return np.exp(sigma * rng.standard_normal(n)) if sigma > 0 else np.ones(n)
 
@@ -77,7 +72,7 @@ def tall_gaussian(rng: np.random.Generator, n: int, d: int = 100) -> np.ndarray:
 def tall_coherent(rng: np.random.Generator, n: int, d: int = 100, sigma: float = 2.0) -> np.ndarray:
     """Gaussian ``n x d`` with rows scaled by ``exp(sigma z_i)`` (heavy-tailed row norms)."""
     A = rng.standard_normal((n, d))
-    A *= _row_scales(rng, n, sigma)[:, None]
+    A *= row_scales(rng, n, sigma)[:, None]
     return A
 
 
@@ -92,44 +87,4 @@ def tall_coherent(rng: np.random.Generator, n: int, d: int = 100, sigma: float =
 )
 def tall_sparse(rng: np.random.Generator, n: int, d: int = 100, s: int = 8, sigma: float = 0.0) -> sp.csr_matrix:
     """SciPy CSR ``n x d`` with ``s`` non-zeros per row (distinct uniform columns)."""
-    return sparse_rows(rng, n, d, s, _row_scales(rng, n, sigma))
-
-
-@generator(
-    "product_pair",
-    params={
-        "n": Param(int, min=1, doc="rows shared by A and B (the inner dimension)"),
-        "d": Param(int, 100, min=1, doc="columns of A"),
-        "m": Param(int, 100, min=1, doc="columns of B"),
-        "s": Param(int, 0, min=0, doc="non-zeros per row of A and of B; 0: dense"),
-        "sigma": Param(float, 0.0, min=0.0, doc="log-normal spread of the shared row scaling"),
-        "correlation": Param(float, 0.0, min=0.0, max=1.0,
-                             doc="dense: B = c A W + (1 - c) G; sparse: B's values mixed with A's row sums"),
-    },
-)
-def product_pair(
-    rng: np.random.Generator,
-    n: int,
-    d: int = 100,
-    m: int = 100,
-    s: int = 0,
-    sigma: float = 0.0,
-    correlation: float = 0.0,
-) -> dict[str, object]:
-    """``{"A": n x d, "B": n x m}``: the two factors of ``A^T B``."""
-    scales = _row_scales(rng, n, sigma)
-    if s > 0:
-        A = sparse_rows(rng, n, d, s, scales)
-        B = sparse_rows(rng, n, m, s, scales)
-        if correlation > 0:
-            # Mix A's row sums into B's values: rows that are large in A stay large in B.
-            rowsum = np.asarray(A.sum(axis=1)).ravel() / np.sqrt(s)
-            B.data = correlation * np.repeat(rowsum, s) + (1 - correlation) * B.data
-        return {"A": A, "B": B}
-    A = rng.standard_normal((n, d)) * scales[:, None]
-    G = rng.standard_normal((n, m)) * scales[:, None]
-    if correlation > 0:
-        W = rng.standard_normal((d, m)) / np.sqrt(d)
-        with serial_blas():  # bit-identical whatever the thread count
-            G = correlation * (A @ W) + (1 - correlation) * G
-    return {"A": A, "B": G}
+    return sparse_rows(rng, n, d, s, row_scales(rng, n, sigma))

@@ -42,7 +42,7 @@ def summary(model: ReportModel, max_not_ok: int = 200) -> str:
             cells = []
             for lv in levels:
                 w = t.winners[p.key][lv]
-                cells.append(f"{esc(w.label)} {esc(w.dtype)} {fmt_time(w.time)}" if w else "-")
+                cells.append(f"{esc(w.label)} {esc(w.backend)} {esc(w.dtype)} {fmt_time(w.time)}" if w else "-")
             rows.append([esc(p.key), *cells])
         if t.primary:
             out += [f"Fastest cell per problem, any `ok` cell and at each level of {esc(t.primary)}:", ""]
@@ -50,10 +50,10 @@ def summary(model: ReportModel, max_not_ok: int = 200) -> str:
         out += ["<details><summary>every cell, per problem</summary>", ""]
         for p in t.problems:
             out += [f"**{esc(p.key)}**", ""]
-            rows = [[esc(row.label), esc(row.record["dtype"]), esc(row.record["device"]), esc(row.record["status"]),
+            rows = [[esc(row.label), esc(row.record["method"]["backend"]), esc(row.record["dtype"]), esc(row.record["device"]), esc(row.record["status"]),
                      fmt_time(row.time), f"{fmt_num(row.vs_reference)}x" if row.vs_reference else "-",
                      *[_num(row.record["metrics"].get(m)) for m in p.metrics]] for row in p.rows]
-            out += [table(["method", "dtype", "device", "status", "median", "vs reference", *map(esc, p.metrics)], rows), ""]
+            out += [table(["method", "backend", "dtype", "device", "status", "median", "vs reference", *map(esc, p.metrics)], rows), ""]
         out += ["</details>", ""]
         if t.not_ok:
             out += [f"<details><summary>{len(t.not_ok)} cell(s) not ok</summary>", ""]

@@ -90,6 +90,7 @@ class RooflineView:
 @dataclass
 class Winner:
     label: str
+    backend: str
     dtype: str
     device: str
     time: float
@@ -213,10 +214,12 @@ def _accuracy(group: list[Record], primary: str | None, direction: str) -> tuple
         return [], []
     timed = [r for r in group if median_time(r) and primary in r["metrics"] and math.isfinite(r["metrics"][primary])]
     series = []
-    for (name, dtype, device), rs in group_by(timed, lambda r: (r["method"]["name"], r["dtype"], r["device"])).items():
+    for (name, backend, dtype, device), rs in group_by(
+            timed, lambda r: (r["method"]["name"], r["method"]["backend"], r["dtype"], r["device"])).items():
         pts = sorted((median_time(r), max(r["metrics"][primary], PLOT_FLOOR), method_label(r)) for r in rs)
-        series.append(Series(name, dtype, device, pts))
-    points = [(median_time(r), max(r["metrics"][primary], PLOT_FLOOR), f"{method_label(r)} {r['dtype']} {r['device']}")
+        series.append(Series(f"{name} {backend}", dtype, device, pts))
+    points = [(median_time(r), max(r["metrics"][primary], PLOT_FLOOR),
+               f"{method_label(r)} {r['method']['backend']} {r['dtype']} {r['device']}")
               for r in timed]
     front = [points[i] for i in pareto_front([(p[0], p[1]) for p in points])]
     return series, front
@@ -265,7 +268,7 @@ def _scaling(records: list[Record]) -> list[ScalingView]:
         for (gen, rest, tparams, device), rs in group_by(sized, fixed).items():
             series: dict[str, list[tuple[float, float]]] = {}
             for r in rs:
-                series.setdefault(f"{method_label(r)} {r['dtype']}", []).append((r["problem"]["params"][size], median_time(r)))
+                series.setdefault(f"{method_label(r)} {r['method']['backend']} {r['dtype']}", []).append((r["problem"]["params"][size], median_time(r)))
             series = {k: sorted(v) for k, v in series.items() if len({x for x, _ in v}) >= 3}
             if not series:
                 continue
@@ -336,6 +339,6 @@ def _winners(pv: ProblemView, primary: str | None, levels: list[float]) -> dict[
         ok = [row for row in timed if level is None and row.record["status"] == "ok"
               or level is not None and primary in row.record["metrics"] and row.record["metrics"][primary] <= level]
         best = min(ok, key=lambda row: row.time) if ok else None
-        out[level_label(level)] = (Winner(best.label, best.record["dtype"], best.record["device"], best.time,
+        out[level_label(level)] = (Winner(best.label, best.record["method"]["backend"], best.record["dtype"], best.record["device"], best.time,
                                           best.record["metrics"].get(primary) if primary else None) if best else None)
     return out

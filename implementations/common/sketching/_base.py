@@ -20,19 +20,7 @@ from typing import Any
 
 import numpy as np
 
-
-def is_torch(x: Any) -> bool:
-    return type(x).__module__.startswith("torch")
-
-
-def is_scipy_sparse(x: Any) -> bool:
-    return type(x).__module__.startswith("scipy.sparse")
-
-
-def is_torch_sparse(x: Any) -> bool:
-    import torch
-
-    return is_torch(x) and x.layout != torch.strided
+from matrixbench.arrays import is_scipy_sparse, is_torch, is_torch_sparse
 
 
 def substream(seed: int, *tags: int) -> int:

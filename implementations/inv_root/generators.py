@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..params import Param
-from ..registry import generator
-from ._common import serial_blas, symmetrize
+from matrixbench.params import Param
+from matrixbench.registry import generator
+from matrixbench.generators.common import serial_blas, symmetrize
 
 
 @generator(
     "tridiagonal",
+    task="inv_root",
     params={
         "n": Param(int, min=2, doc="matrix size"),
         "alpha": Param(float, 1.0, min=0.0, doc="diagonal entry"),
@@ -46,6 +47,7 @@ def tridiagonal(rng: np.random.Generator, n: int, alpha: float = 1.0, beta: floa
 
 @generator(
     "grad_stats",
+    task="inv_root",
     params={
         "n": Param(int, min=1, doc="matrix size (rows of each gradient)"),
         "d": Param(int, 32, min=1, doc="columns of each gradient"),

@@ -15,12 +15,14 @@ kind               distribution (module)                           apply cost, `
 ``very_sparse``    density 1/sqrt(n), Li-Hastie-Church (``sparse``) ``2 k d sqrt(n)``
 =================  ==============================================  ===========================
 
-The package name starts with ``_``: the engine does not import it as a task.
+It lives in ``implementations/common``, the library the tasks share (it registers nothing).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from matrixbench.arrays import is_torch
 
 from ._base import SketchOperator, substream
 from .fwht import fwht, is_power_of_two, next_power_of_two
@@ -71,7 +73,7 @@ def sketch(
 
 def sketch_for(A: Any, kind: str, k: int, *, seed: int, nnz: int = 8, hold: bool = False) -> SketchOperator:
     """``sketch(kind, k, A.shape[0], ...)`` with the backend, dtype and device of ``A``."""
-    if type(A).__module__.startswith("torch"):
+    if is_torch(A):
         return sketch(kind, k, A.shape[0], seed=seed, nnz=nnz, backend="torch", dtype=A.dtype,
                       device=A.device, hold=hold)
     return sketch(kind, k, A.shape[0], seed=seed, nnz=nnz, backend="numpy", dtype=A.dtype, hold=hold)
