@@ -130,7 +130,6 @@ def test_engine_generators_are_generic():
                 users.setdefault(spec.generator, set()).add(entry.task)
     imported_by = {  # engine generators other tasks' generators build on
         "tall_gaussian": {"lstsq"}, "tall_coherent": {"lstsq"}, "tall_sparse": {"lstsq"}, "weights": {"lstsq"},
-        "sparse_lowrank": {"svd_update"},  # the co-cluster model of sparse_stream
     }
     for name, gen in registry.GENERATORS.items():
         if not gen.fn.__module__.startswith("matrixbench.generators"):

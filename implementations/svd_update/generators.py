@@ -1,6 +1,6 @@
 """Inputs of the ``svd_update`` task: ``sparse_stream``, a sparse matrix with a planted
 low-rank part and a stream of new row blocks (the model of
-:func:`matrixbench.generators.lowrank.cocluster_stream`, which ``sparse_lowrank`` also
+:func:`implementations.common.cocluster.cocluster_stream`, which ``sparse_lowrank`` also
 draws from: Zha and Simon, SIAM J. Sci. Comput. 21(2), 1999; Deng et al., ICLR 2024).
 Returns ``{"A": CSR (m x n), "updates": [CSR (block x n)] * updates}``, float64.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matrixbench.generators.lowrank import cocluster_stream
+from implementations.common.cocluster import cocluster_stream
 from matrixbench.params import Param
 from matrixbench.registry import generator
 

@@ -25,9 +25,7 @@ module          generators      what
 ``tall``        ``tall_*``      tall ``n x d``: Gaussian, coherent rows, s non-zeros
                                 per row (sketching, least squares, products)
 ``lowrank``     ``lowrank_``    decaying low-rank signal (exponential or polynomial,
-                ``decay``,      effective rank) plus a noise tail; sparse planted
-                ``sparse_``     low rank on a random pattern (CSR, given density)
-                ``lowrank``
+                ``decay``       effective rank) plus a noise tail
 ==============  ==============  ====================================================
 
 ``real_data`` loads and checksums the files of ``datasets/`` (no generator); ``common``
