@@ -207,3 +207,22 @@ def test_asv_classes_are_one_per_task_of_the_suite(monkeypatch):
         assert cls.params == [[c.key for c in cells if c.problem.task == task]]
         tracks = {m for m in vars(cls) if m.startswith("track_")}
         assert tracks == {"track_time", "track_peakmem"} | {f"track_{m.name}" for m in registry.TASKS[task].metrics}
+
+
+def test_asv_skips_a_metric_a_cell_does_not_report(monkeypatch):
+    """``track_iterations`` of a direct method (no such metric) and a skipped cell are
+    asv skips (``SkipNotImplemented``), not failures; a cell that broke is a failure."""
+    monkeypatch.setenv("MATRIXBENCH_ASV_SUITE", str(ROOT / "suites" / "ci.yaml"))
+    sys.path.insert(0, str(ROOT))
+    import importlib
+
+    cells_module = importlib.import_module("benchmarks.cells")
+    bench = cells_module.benchmark_classes()["InvRoot"]()
+    ok = {"status": "ok", "reason": "", "metrics": {"rel_error": 1e-9}, "time": {"median": 1e-3}, "memory": None}
+    records = {"a": ok, "b": {**ok, "status": "skipped", "reason": "no CUDA"}, "c": {**ok, "status": "error", "time": None}}
+    assert bench.track_rel_error(records, "a") == 1e-9 and bench.track_time(records, "a") == 1e-3
+    for call, key in ((bench.track_iterations, "a"), (bench.track_peakmem, "a"), (bench.track_time, "b")):
+        with pytest.raises(cells_module.SkipNotImplemented):
+            call(records, key)
+    with pytest.raises(RuntimeError, match="error"):
+        bench.track_time(records, "c")

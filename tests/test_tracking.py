@@ -122,9 +122,11 @@ def test_asv_continuous_reports_the_slower_benchmark(repo):
     config = (repo / "asv.conf.json").read_text()
     assert '"benchmark_dir": "benchmarks"' in config
     asv = [sys.executable, "-m", "asv"]
-    assert run(repo, *asv, "machine", "--yes", "--machine", "scratch").returncode == 0
+    home = str(repo / ".home")  # asv keeps its machine file in ~: never the user's own
+    (repo / ".home").mkdir(exist_ok=True)
+    assert run(repo, *asv, "machine", "--yes", "--machine", "scratch", HOME=home).returncode == 0
     res = run(repo, *asv, "continuous", "--machine", "scratch", "-b", "track_(time|rel_error)", "main~1", "main",
-              timeout=900, MATRIXBENCH_ASV_SUITE=str(repo / "suites" / "tiny.yaml"))
+              timeout=900, MATRIXBENCH_ASV_SUITE=str(repo / "suites" / "tiny.yaml"), HOME=home)
     assert res.returncode != 0, res.stdout[-3000:]
     assert "PERFORMANCE DECREASED" in res.stdout
     worse = [line for line in res.stdout.splitlines() if line.startswith("| +")]
