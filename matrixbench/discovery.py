@@ -5,9 +5,9 @@ any folder named by ``--tasks DIR`` or by the ``MATRIXBENCH_TASKS`` environment 
 (folders separated by ``os.pathsep``). Every sub-folder of a root whose name does not
 start with ``_`` or ``.`` is a *task folder*; every module in it is imported (``task.py``
 first, then the others and any sub-packages, in name order), as benchopt imports every
-solver file of a benchmark. There are no import lists to keep up to date. Folders whose
-name starts with ``_`` hold code shared by several tasks and are imported by the tasks
-that use them.
+solver file of a benchmark. There are no import lists to keep up to date. A folder
+that registers nothing is a library the tasks share (``implementations/common/``);
+folders whose name starts with ``_`` are not imported.
 
 Extra plugin modules (test-only methods, a user's own methods for a shipped task) come
 from ``MATRIXBENCH_PLUGINS`` (comma-separated module names) or ``--plugin MODULE``.
@@ -16,17 +16,19 @@ Worker processes import the same roots and modules.
 Once everything is imported, :func:`validate` checks the registry as a whole and
 :func:`load_plugins` raises :class:`DiscoveryError` naming every problem: a method whose
 task no folder defines (a typo in ``@method("tarce", ...)``), a task without its
-reference method, a reference registered with another kind, or a method of kind
-``reference`` that is not its task's reference. A module that fails to import is
-reported in :attr:`LoadReport.failed` (the other tasks still load).
+reference method, a reference registered with another kind, a method of kind
+``reference`` that is not its task's reference, a name registered twice, and a
+``flops`` or ``applies`` function that cannot take the method's parameters. A module
+that fails to import for another reason is reported in :attr:`LoadReport.failed` (the
+other tasks still load).
 """
 
 from __future__ import annotations
 
 import difflib
 import importlib
-import inspect
 import importlib.util
+import inspect
 import os
 import pkgutil
 import sys
