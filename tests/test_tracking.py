@@ -122,11 +122,13 @@ def test_asv_continuous_reports_the_slower_benchmark(repo):
     config = (repo / "asv.conf.json").read_text()
     assert '"benchmark_dir": "benchmarks"' in config
     asv = [sys.executable, "-m", "asv"]
-    home = str(repo / ".home")  # asv keeps its machine file in ~: never the user's own
+    # asv keeps its machine file in ~: a scratch home, never the user's own; pip keeps its
+    # cache where it was (the environments asv builds reuse the wheels already downloaded)
+    home = {"HOME": str(repo / ".home"), "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))}
     (repo / ".home").mkdir(exist_ok=True)
-    assert run(repo, *asv, "machine", "--yes", "--machine", "scratch", HOME=home).returncode == 0
+    assert run(repo, *asv, "machine", "--yes", "--machine", "scratch", **home).returncode == 0
     res = run(repo, *asv, "continuous", "--machine", "scratch", "-b", "track_(time|rel_error)", "main~1", "main",
-              timeout=900, MATRIXBENCH_ASV_SUITE=str(repo / "suites" / "tiny.yaml"), HOME=home)
+              timeout=900, MATRIXBENCH_ASV_SUITE=str(repo / "suites" / "tiny.yaml"), **home)
     assert res.returncode != 0, res.stdout[-3000:]
     assert "PERFORMANCE DECREASED" in res.stdout
     worse = [line for line in res.stdout.splitlines() if line.startswith("| +")]
