@@ -38,24 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="matrixbench", description=__doc__.splitlines()[0] if __doc__ else "")
     _discovery_options(parser)
     sub = parser.add_subparsers(dest="command", required=True)
-    add_parser = sub.add_parser
+    after = argparse.ArgumentParser(add_help=False)  # the same options after the command
+    _discovery_options(after, "_after")
 
-    def command(name: str, **kw: object) -> argparse.ArgumentParser:
-        p = add_parser(name, **kw)
-        _discovery_options(p, "_after")
-        return p
-
-    sub.add_parser = command  # type: ignore[method-assign]
-
-    p = sub.add_parser("list", help="list tasks, methods, generators or suites")
+    p = sub.add_parser("list", parents=[after], help="list tasks, methods, generators or suites")
     p.add_argument("what", nargs="?", default="methods", choices=["tasks", "methods", "generators", "suites"])
     p.set_defaults(func=catalog.cmd_list)
 
-    p = sub.add_parser("validate", help="check suites without running anything")
+    p = sub.add_parser("validate", parents=[after], help="check suites without running anything")
     p.add_argument("suites", nargs="+")
     p.set_defaults(func=catalog.cmd_validate)
 
-    p = sub.add_parser("run", help="run suites (default: suites/default.yaml)")
+    p = sub.add_parser("run", parents=[after], help="run suites (default: suites/default.yaml)")
     p.add_argument("suites", nargs="*")
     p.add_argument("--quick", action="store_true", help="a few samples per cell: a fast, rough run")
     p.add_argument("--device", action="append", choices=list(registry.DEVICES), help="only these devices")
@@ -80,7 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-table", action="store_true", help="do not print the per-problem tables")
     p.set_defaults(func=run.cmd_run)
 
-    p = sub.add_parser("report", help="write an HTML report (or Markdown) of run files")
+    p = sub.add_parser("report", parents=[after], help="write an HTML report (or Markdown) of run files")
     p.add_argument("runs", nargs="*", metavar="RUN", help="run files (default: the newest under --results)")
     p.add_argument("-o", "--output", help="folder (html) or .md file; default reports/<newest run id>")
     p.add_argument("--format", choices=["html", "md"], default="html")
@@ -88,14 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=positive_int, default=2, help="processes drawing plots (default 2)")
     p.set_defaults(func=report.cmd_report)
 
-    p = sub.add_parser("calibrate", help="measure and cache the matmul rate and memory bandwidth")
+    p = sub.add_parser("calibrate", parents=[after], help="measure and cache the matmul rate and memory bandwidth")
     p.add_argument("--device", action="append", choices=list(registry.DEVICES))
     p.add_argument("--dtype", action="append", choices=["float32", "float64", "bfloat16", "float16"])
     p.add_argument("--threads", type=positive_int, help="threads (default: physical cores, as runs use)")
     p.add_argument("--force", action="store_true", help="measure again even if cached")
     p.set_defaults(func=calibrate.cmd_calibrate)
 
-    p = sub.add_parser("compare", help="compare two run files; exit 1 on a regression")
+    p = sub.add_parser("compare", parents=[after], help="compare two run files; exit 1 on a regression")
     p.add_argument("base")
     p.add_argument("head")
     p.add_argument("--threshold", type=nonnegative_float, default=0.10, help="time ratio past 1+threshold is a regression (default 0.10)")
