@@ -15,7 +15,7 @@ from typing import Sequence
 from rich.text import Text
 
 from . import registry
-from .commands import calibrate, catalog, compare, report, run
+from .commands import ab, calibrate, catalog, compare, report, run
 from .commands.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, cache_dir, env_flag, nonnegative_float,
                               positive_float, positive_int, probability)
 from .console import make_console
@@ -32,6 +32,20 @@ def _discovery_options(parser: argparse.ArgumentParser, suffix: str = "") -> Non
     parser.add_argument("--tasks", dest=f"tasks{suffix}", action="append", default=[], metavar="DIR",
                         help="also discover the task folders inside DIR, as implementations/ is; "
                              "also MATRIXBENCH_TASKS")
+
+
+def _fail_on(parser: argparse.ArgumentParser) -> None:
+    from .tradeoff import DEFAULT_FAIL_ON, VERDICTS, parse_fail_on
+
+    def verdicts(text: str) -> tuple[str, ...]:
+        try:
+            return parse_fail_on(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parser.add_argument("--fail-on", type=verdicts, default=DEFAULT_FAIL_ON, metavar="VERDICTS",
+                        help=f"cell verdicts that exit 1, comma-separated, of {', '.join(VERDICTS)} "
+                             f"(default {','.join(DEFAULT_FAIL_ON)}; e.g. regressed,traded)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,7 +118,31 @@ def build_parser() -> argparse.ArgumentParser:
                    help="compare runs made on different machines (otherwise exit 2: their times are not comparable)")
     p.add_argument("--statistic", choices=["min", "median"], default="min",
                    help="time statistic whose ratio is judged (default min: interference only adds time)")
+    _fail_on(p)
     p.set_defaults(func=compare.cmd_compare)
+
+    p = sub.add_parser("ab", parents=[after], help="measure two git revisions in alternation; exit 1 on a regression")
+    p.add_argument("base", help="base revision (a commit, branch or tag)")
+    p.add_argument("head", help="head revision")
+    p.add_argument("suites", nargs="*", help="suites (default: ci), planned by each revision from its own tree")
+    p.add_argument("--threshold", type=nonnegative_float, default=0.05,
+                   help="a time change smaller than this is 'same'; its benchmark's regression.threshold wins (default 0.05)")
+    p.add_argument("--accuracy-threshold", type=nonnegative_float, default=0.5,
+                   help="relative worsening of a metric that counts (default 0.5)")
+    p.add_argument("--confidence", type=probability, default=0.99, help="of the interval on each ratio (default 0.99)")
+    p.add_argument("--min-rounds", type=positive_int, default=8, help="clean ABBA rounds before a cell may stop (default 8)")
+    p.add_argument("--max-rounds", type=positive_int, default=30, help="rounds at most per cell (default 30)")
+    p.add_argument("--cell-time", type=positive_float, default=4.0,
+                   help="seconds of timing per cell after which it stops once it has --min-rounds (default 4)")
+    p.add_argument("--filter", action="append", help="only cells whose key matches (glob, or substring)")
+    p.add_argument("--methods", action="append", help="only these methods (comma-separated)")
+    p.add_argument("--entry", action="append", help="only these benchmarks of the suites (comma-separated)")
+    p.add_argument("--backend", action="append", choices=list(registry.BACKENDS), help="only these backends")
+    p.add_argument("--repo", default=".", help="the git repository (default: the current folder)")
+    p.add_argument("--report", metavar="DIR", help="also write compare.html, compare.md and ab.json into DIR")
+    p.add_argument("--every-cell", action="store_true", help="list unchanged cells too")
+    _fail_on(p)
+    p.set_defaults(func=ab.cmd_ab)
     return parser
 
 

@@ -78,6 +78,8 @@ from typing import Any, Mapping
 import numpy as np
 from scipy.stats import mannwhitneyu
 
+from .results import contended
+from .tradeoff import DEFAULT_FAIL_ON, CellVerdict, judge
 from .verdict import TIMED
 
 EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
@@ -91,6 +93,8 @@ MACHINE_FIELDS = ("name", "cpu", "arch", "cores_logical", "gpus")
 #: ``run.options`` that select cells: runs that differ in them hold different cells.
 SELECTION_OPTIONS = ("methods", "filter", "entry", "device", "quick")
 STATISTICS = ("min", "median")
+#: ``Change.test`` of a time change that is not judged because of contention.
+UNRELIABLE = "unreliable (contention)"
 
 
 @dataclass
@@ -130,6 +134,28 @@ class Comparison:
     notes: list[str] = field(default_factory=list)
     #: cells ``ok`` in the base and ``skipped`` in the head (kind ``"skipped"``), not regressions
     skipped: list[Change] = field(default_factory=list)
+    #: time changes not judged because a side was timed under contention
+    unreliable: list[Change] = field(default_factory=list)
+    #: every compared cell's joint speed-and-accuracy verdict (:mod:`matrixbench.tradeoff`)
+    cells: list[CellVerdict] = field(default_factory=list)
+    #: the cell verdicts that fail the comparison
+    fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
+    #: what made it (``compare``, ``ab``) and how its time and accuracy were judged, for reports
+    title: str = "compare"
+    method: str = ""
+
+    def verdicts(self, *names: str) -> list[CellVerdict]:
+        """The cells whose joint verdict is one of ``names``."""
+        return [c for c in self.cells if c.verdict in names]
+
+    def tally(self) -> str:
+        """``"1 regressed, 2 unreliable"``: the count of every verdict but ``unchanged``
+        (``regressed`` always, so that a reader sees the zero)."""
+        return ", ".join(f"{len(self.verdicts(v))} {v}" for v in ("regressed", "traded", "improved", "unreliable",
+                                                                  "inconclusive") if v == "regressed" or self.verdicts(v))
+
+    def _of(self, verdict: str) -> set[str]:
+        return {c.key for c in self.cells if c.verdict == verdict}
 
     @property
     def geomean_ratio(self) -> float:
@@ -138,17 +164,21 @@ class Comparison:
 
     @property
     def regressions(self) -> list[Change]:
-        """Cell regressions and run-level problems (kind ``"run"``)."""
-        return [c for c in self.changes if c.regression]
+        """The changes of cells whose verdict is ``regressed``, and run-level problems (kind ``"run"``)."""
+        bad = self._of("regressed")
+        return [c for c in self.changes if c.kind == "run" or (c.key in bad and c.regression)]
 
     @property
     def improvements(self) -> list[Change]:
-        return [c for c in self.changes if c.improvement]
+        """The changes of cells whose verdict is ``improved``."""
+        good = self._of("improved")
+        return [c for c in self.changes if c.key in good and c.improvement]
 
     @property
     def failed(self) -> bool:
-        """True when the comparison fails (exit 1): a regression or a run-level problem."""
-        return bool(self.problems) or any(c.regression for c in self.changes)
+        """True when the comparison fails (exit 1): a run-level problem, or a cell whose
+        verdict is in :attr:`fail_on` (by default a regression)."""
+        return bool(self.problems) or any(c.verdict in self.fail_on for c in self.cells)
 
 
 def finite(value: Any) -> float | None:
@@ -318,11 +348,17 @@ def _merged_directions(base_run: Mapping[str, Any], head_run: Mapping[str, Any],
 def time_change(key: str, base: dict, head: dict, threshold: float, alpha: float,
                 statistic: str = "min") -> Change | None:
     """The time change of a cell timed on both sides; None when the base has no finite
-    time (nothing to judge against). A head without a finite time is a regression."""
+    time (nothing to judge against). A head without a finite time is a regression. A
+    cell timed under contention on either side is neither (``test`` says ``unreliable``):
+    its time measured the other processes."""
     b, h = _time_stat(base, statistic), _time_stat(head, statistic)
     what = f"time ({statistic})"
     if b is None:
         return None
+    sides = [side for side, r in (("base", base), ("head", head)) if contended(r)]
+    if sides and h is not None:
+        return Change(key, "time", what, b, h, ratio=h / b if b > 0 else None, test=UNRELIABLE,
+                      note=f"timed under contention in the {' and '.join(sides)}: the time is not judged")
     if h is None:
         return Change(key, "time", what, b, None, test="no finite time in the head", regression=True,
                       note="the head cell is timed but recorded no finite time")
@@ -430,7 +466,8 @@ def run_problems(head_run: Mapping[str, Any], statistic: str = "min") -> list[tu
 
 def compare_runs(base_run: dict, head_run: dict, *, threshold: float = 0.10, alpha: float = 0.05,
                  accuracy_threshold: float = 0.5, directions: dict[str, dict[str, str]] | None = None,
-                 min_time: float = 0.0, statistic: str = "min") -> Comparison:
+                 min_time: float = 0.0, statistic: str = "min",
+                 fail_on: tuple[str, ...] = DEFAULT_FAIL_ON) -> Comparison:
     """Compare two run files' contents (see the module docstring).
 
     ``directions[task][metric]`` is ``"lower"`` or ``"higher"``; the run files' own
@@ -442,7 +479,11 @@ def compare_runs(base_run: dict, head_run: dict, *, threshold: float = 0.10, alp
         raise ValueError(f"statistic must be one of {', '.join(STATISTICS)}, got {statistic!r}")
     base = {r["key"]: r for r in _results(base_run)}
     head = {r["key"]: r for r in _results(head_run)}
-    cmp = Comparison(_run_id(base_run), _run_id(head_run), threshold, alpha, accuracy_threshold, statistic)
+    cmp = Comparison(_run_id(base_run), _run_id(head_run), threshold, alpha, accuracy_threshold, statistic,
+                     fail_on=tuple(fail_on))
+    cmp.method = (f"Time: ratio of the {statistic} past {threshold:.0%} (or the benchmark's own threshold) and a "
+                  f"one-sided Mann-Whitney U test with p < {alpha:g}; accuracy: relative change past "
+                  f"{accuracy_threshold:g}.")
     cmp.only_base = sorted(set(base) - set(head))
     cmp.only_head = sorted(set(head) - set(base))
     dirs, conflicts = _merged_directions(base_run, head_run, directions)
@@ -464,24 +505,36 @@ def compare_runs(base_run: dict, head_run: dict, *, threshold: float = 0.10, alp
             continue
         cmp.compared += 1
         changed = (b.get("method") or {}).get("version") != (h.get("method") or {}).get("version")
+        own = {**(b.get("regression") or {}), **(h.get("regression") or {})}  # the suite's, head first
+        t_thr, a_thr = own.get("threshold", threshold), own.get("accuracy_threshold", accuracy_threshold)
         found: list[Change] = []
         status = status_change(key, b, h)
         if status is not None:
             found.append(status)
+        time_state, time_ratio = "n/a", None
         if b["status"] in TIMED and h["status"] in TIMED:
-            change = time_change(key, b, h, threshold, alpha, statistic)
+            change = time_change(key, b, h, t_thr, alpha, statistic)
             if change is not None:
-                if change.ratio is not None and math.isfinite(change.ratio) and change.ratio > 0:
+                time_ratio = change.ratio
+                if change.test == UNRELIABLE:
+                    time_state = "unreliable"
+                    cmp.unreliable.append(change)
+                elif change.ratio is not None and math.isfinite(change.ratio) and change.ratio > 0:
                     cmp.time_ratios.append(change.ratio)
                 base_median = _time_stat(b, "median")
-                if change.head is None or base_median is None or base_median >= min_time:
+                if change.test != UNRELIABLE and (change.head is None or base_median is None
+                                                  or base_median >= min_time):
                     found.append(change)
-            found += metric_changes(key, b, h, dirs.get(h.get("task", ""), {}), accuracy_threshold,
+                    time_state = "slower" if change.regression else "faster" if change.improvement else "same"
+            found += metric_changes(key, b, h, dirs.get(h.get("task", ""), {}), a_thr,
                                     conflicted.get(h.get("task", ""), set()))
         for c in found:
             c.method_changed = changed
             if c.regression or c.improvement:
                 cmp.changes.append(c)
+        moved = "dropped" if status is not None and status.regression else "rose" if status is not None else "same"
+        cmp.cells.append(judge(key, time_state, found, time_ratio=time_ratio, status=moved,
+                               note="method source changed" if changed else ""))
 
     # cells measured in the base that the head does not hold
     why_missing = ["not in the head run"]
@@ -495,6 +548,7 @@ def compare_runs(base_run: dict, head_run: dict, *, threshold: float = 0.10, alp
         if base[key]["status"] in TIMED:
             cmp.changes.append(Change(key, "missing", "status", base[key]["status"], "missing", regression=True,
                                       note="; ".join(why_missing)))
+            cmp.cells.append(judge(key, "n/a", [], status="missing", note="; ".join(why_missing)))
 
     # run-level findings
     findings = run_problems(head_run, statistic)
@@ -505,6 +559,9 @@ def compare_runs(base_run: dict, head_run: dict, *, threshold: float = 0.10, alp
     for what, message in findings:
         cmp.problems.append(message)
         cmp.changes.append(Change(f"run {cmp.head_id}", "run", what, "", "", regression=True, note=message))
+    if cmp.unreliable:
+        cmp.notes.append(f"{len(cmp.unreliable)} cell(s) were timed under contention (other processes used the "
+                         "CPU): their times are unreliable and not judged")
     if cmp.skipped:
         cmp.notes.append(f"{len(cmp.skipped)} cell(s) ok in the base are skipped in the head "
                          "(not compared; see skipped)")

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .fmt import fmt_bytes, fmt_num, fmt_time
-from .results import method_label, reference_time
+from .results import contended, method_label, reference_time
 
 STATUS_STYLE = {"ok": "green", "inaccurate": "yellow", "nan": "red", "error": "red", "timeout": "red",
                 "crashed": "red", "invalid": "magenta", "skipped": "dim"}
@@ -41,6 +41,8 @@ def results_tables(results: Iterable[dict[str, Any]]) -> list[Table]:
             ref = reference_time(r, group)
             speedup = fmt_num(ref / t["median"]) + "x" if (t and ref and t["median"] > 0) else "-"
             status = Text(r["status"], style=STATUS_STYLE.get(r["status"], ""))
+            if contended(r):
+                status += Text(" contended", style="yellow")
             table.add_row(Text(method_label(r)), r["method"]["backend"], r["dtype"], r["device"], status,
                           fmt_time(t["median"]) if t else "-", fmt_time(t["iqr"]) if t else "-", speedup,
                           *[fmt_num(r["metrics"].get(m)) for m in metrics],
@@ -65,6 +67,18 @@ def problems_table(results: Iterable[dict[str, Any]]) -> Table | None:
     for r in bad:
         table.add_row(Text(r["status"], style=STATUS_STYLE.get(r["status"], "")), Text(r["key"]), Text(r["reason"]))
     return table
+
+
+def contention_line(results: Iterable[dict[str, Any]]) -> str | None:
+    """What to say about cells timed while other processes used the CPU, or None."""
+    hit = [r for r in results if contended(r)]
+    if not hit:
+        return None
+    worst = max(hit, key=lambda r: r["contention"]["others"] + r["contention"]["steal"])
+    c = worst["contention"]
+    return (f"{len(hit)} cell(s) were timed under contention (other processes used the CPU; up to "
+            f"{c['others'] + c['steal']:.2f} cores, in {worst['key']}): their times are unreliable, "
+            "and compare/ab do not judge them")
 
 
 def make_console(stderr: bool = False) -> Console:
@@ -108,5 +122,6 @@ class RunProgress:
             record = payload
             if not self.live and record["status"] != "skipped":
                 t = record["time"]["median"] if record["time"] else None
-                self.console.print(f"[{self.done}/{self.total}] {record['status']:<10} {fmt_time(t):>9}  {record['key']}",
+                mark = " contended" if contended(record) else ""
+                self.console.print(f"[{self.done}/{self.total}] {record['status']:<10} {fmt_time(t):>9}  {record['key']}{mark}",
                                    highlight=False, markup=False, soft_wrap=True)

@@ -24,7 +24,7 @@ import pickle
 import tempfile
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,6 +33,7 @@ import numpy as np
 from . import registry
 from .backends import (all_finite, as_float64, float_dtypes, has_sparse, nbytes, readonly, split_info, synchronizer,
                        to_backend, to_float64)
+from .contention import Probe
 from .memory import cpu_peak, cuda_peak
 from .plan import Cell, Problem
 from .record import CellResult
@@ -283,8 +284,13 @@ def prepare_cell(cell: Cell, cache_dir: Path) -> PreparedCell | Verdict:
     if verdict is not None:
         return verdict
     ensure_reference(cell.problem, cache_dir)
-    meth = cell.method_obj
     inputs = to_backend(data.inputs, cell.backend, cell.dtype, cell.device)
+    return PreparedCell(cell, bind(cell, inputs), data, inputs, load_reference(data, cache_dir), nbytes(inputs))
+
+
+def bind(cell: Cell, inputs: dict[str, Any]) -> Callable[[], Any]:
+    """``call()``: the cell's method on ``inputs`` with its parameters, the device synchronized."""
+    meth = cell.method_obj
     params = dict(cell.method_params)
     sync = synchronizer(cell.backend, cell.device)
 
@@ -293,7 +299,17 @@ def prepare_cell(cell: Cell, cache_dir: Path) -> PreparedCell | Verdict:
         sync()
         return out
 
-    return PreparedCell(cell, call, data, inputs, load_reference(data, cache_dir), nbytes(inputs))
+    return call
+
+
+def fresh_copy(prepared: PreparedCell) -> PreparedCell:
+    """The same cell on a new copy of its inputs (new memory): where the inputs happen to lie
+    in memory can change a method's speed by tens of percent (cache-set and page aliasing),
+    so a comparison that re-copies the inputs between rounds averages over placements
+    instead of judging one."""
+    cell = prepared.cell
+    inputs = to_backend(prepared.data.inputs, cell.backend, cell.dtype, cell.device)
+    return replace(prepared, call=bind(cell, inputs), inputs=inputs)
 
 
 def run_cell(cell: Cell, cache_dir: Path) -> CellResult:
@@ -306,8 +322,9 @@ def run_cell(cell: Cell, cache_dir: Path) -> CellResult:
     before_digest = checksum(prepared.inputs)
     on_cuda = cell.device == "cuda"
     try:
+        probe = Probe()
         stats = measure(prepared.call, cell.timing, CudaTimer(cell.timing.cold) if on_cuda else CpuTimer())
-        result.time = stats
+        result.time, result.contention = stats, probe.stop()
         output, peak, how = (cuda_peak if on_cuda else cpu_peak)(prepared.call)
         result.memory = {"peak_bytes": peak, "method": how}
         # the least traffic any implementation needs: read the inputs, write the output

@@ -88,6 +88,8 @@ class Cell:
     gates: tuple[tuple[str, float], ...] = ()
     timing: TimingSettings = field(default_factory=TimingSettings)
     threads: int | None = None
+    #: the benchmark's own regression thresholds (see :data:`matrixbench.suite.REGRESSION_SCHEMA`)
+    regression: tuple[tuple[str, float], ...] = ()
 
     @property
     def key(self) -> str:
@@ -160,7 +162,8 @@ def plan(
                         params = keyed(meth.params, resolve(meth.params, mp))
                         gates = tuple(sorted((m, g[dtype]) for m, g in entry.gates.items() if dtype in g))
                         cell = Cell(problem, meth.name, tuple(sorted(params.items())), backend, dtype, device,
-                                    suite.name, entry.name, gates, timing, threads or entry.threads)
+                                    suite.name, entry.name, gates, timing, threads or entry.threads,
+                                    tuple(sorted(entry.regression.items())))
                         if globs and not any(fnmatch.fnmatchcase(cell.key, g) for g in globs):
                             continue
                         cells.setdefault(cell.key, cell)

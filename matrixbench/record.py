@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
+from .contention import Contention
 from .timing import TimeStats
 from .verdict import TIMED, Verdict
 
@@ -39,12 +40,16 @@ class CellResult:
     metrics: dict[str, float | None] = field(default_factory=dict)
     gates: dict[str, float] = field(default_factory=dict)
     time: TimeStats | None = None
+    #: other processes' CPU while the cell was timed (None: not measured, or not timed)
+    contention: Contention | None = None
     memory: dict[str, Any] | None = None
     io: dict[str, Any] | None = None
     flops: float | None = None
     gflops: float | None = None
     threads: dict[str, Any] | None = None
     timing_settings: dict[str, Any] = field(default_factory=dict)
+    #: the benchmark's regression thresholds from its suite (``compare`` uses them)
+    regression: dict[str, float] = field(default_factory=dict)
     input_checksum: str | None = None
     notes: list[str] = field(default_factory=list)
     traceback: str | None = None
@@ -60,12 +65,12 @@ class CellResult:
                    method={"name": meth.name, "kind": meth.kind, "backend": cell.backend,
                            "params": dict(cell.method_params), "version": meth.version},
                    dtype=cell.dtype, device=cell.device, gates=dict(cell.gates),
-                   timing_settings=cell.timing.to_dict())
+                   timing_settings=cell.timing.to_dict(), regression=dict(cell.regression))
 
     def set(self, verdict: Verdict) -> CellResult:
         self.status, self.reason = verdict.status, verdict.reason
         if verdict.status not in TIMED:  # a cell that was not scored shows no time and no rate
-            self.time, self.gflops = None, None
+            self.time, self.gflops, self.contention = None, None, None
         return self
 
     @property
@@ -87,6 +92,8 @@ class CellResult:
         self.notes = list(dict.fromkeys(earlier.notes + self.notes))
         if self.status in TIMED and self.time is not None and earlier.time is not None:
             self.time = earlier.time.merge(self.time)
+            if earlier.contention is not None:
+                self.contention = earlier.contention.merge(self.contention)
             if self.flops and self.time.median > 0:
                 self.gflops = self.flops / self.time.median / 1e9
             if self.memory and earlier.memory and self.memory.get("peak_bytes") is not None \
@@ -97,6 +104,7 @@ class CellResult:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["time"] = self.time.to_dict() if self.time else None
+        d["contention"] = self.contention.to_dict() if self.contention else None
         for name in ("traceback", "input_checksum"):
             if d[name] is None:
                 del d[name]
@@ -107,4 +115,5 @@ class CellResult:
         known = {f.name for f in fields(cls)}
         values = {k: v for k, v in d.items() if k in known}
         values["time"] = TimeStats.from_dict(d["time"]) if d.get("time") else None
+        values["contention"] = Contention.from_dict(d.get("contention"))
         return cls(**values)

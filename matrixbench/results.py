@@ -26,6 +26,13 @@ def median_time(record: Record) -> float | None:
     return t["median"] if t and record["status"] in TIMED else None
 
 
+def contended(record: Record) -> bool:
+    """True when the cell was timed while other processes used the CPU (see
+    :mod:`matrixbench.contention`): its time says little about the code."""
+    c = record.get("contention")
+    return bool(isinstance(c, dict) and c.get("contended")) and record.get("status") in TIMED
+
+
 def reference_time(record: Record, group: list[Record]) -> float | None:
     """Median time of the reference on the same problem: same dtype and device if present,
     else the float64 CPU reference, else any."""

@@ -64,6 +64,15 @@ TIMING_SCHEMA = {
     },
     "additionalProperties": False,
 }
+#: Per-benchmark regression thresholds (``compare`` and ``ab`` use them for its cells).
+REGRESSION_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "threshold": {"type": "number", "minimum": 0},
+        "accuracy_threshold": {"type": "number", "minimum": 0},
+    },
+    "additionalProperties": False,
+}
 _ENTRY_PROPERTIES = {
     "name": {"type": "string"},
     "description": {"type": "string"},
@@ -83,6 +92,7 @@ _ENTRY_PROPERTIES = {
     },
     "timing": TIMING_SCHEMA,
     "threads": {"type": "integer", "minimum": 1},
+    "regression": REGRESSION_SCHEMA,
 }
 ENTRY_SCHEMA = {
     "type": "object",
@@ -143,6 +153,8 @@ class Entry:
     gates: dict[str, dict[str, float]]
     timing: dict[str, Any]
     threads: int | None
+    #: thresholds of ``compare``/``ab`` for this benchmark's cells (``threshold``, ``accuracy_threshold``)
+    regression: dict[str, float] = field(default_factory=dict)
     line: int | None = field(default=None, compare=False)
 
 
@@ -331,6 +343,7 @@ def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[En
         gates=gates,
         timing=dict(data.get("timing", {})),
         threads=data.get("threads"),
+        regression={k: float(v) for k, v in data.get("regression", {}).items()},
         line=src.line(base),
     )
     return (entry if not errors else None), errors

@@ -54,6 +54,10 @@ COMMANDS: dict[str, tuple[list[str] | None, str]] = {
     ".venv/bin/matrixbench run ci --results head/": (
         ["run", "ci", "--results", "head/", "--entry", "ci-sketch", "--quick", "--rounds", "1"], "one entry, quick"),
     ".venv/bin/matrixbench compare base/*/*.json head/*/*.json": (["compare", "{base}", "{head}"], "as written"),
+    ".venv/bin/matrixbench ab main HEAD": (
+        None, "needs a repository with those commits: tests/test_tracking.py runs ab on a scratch repository"),
+    ".venv/bin/matrixbench ab main HEAD sqrtm --methods newton_schulz --report reports/ab": (
+        None, "tests/test_tracking.py runs ab with --report on a scratch repository"),
     ".venv/bin/matrixbench report": (["report"], "as written"),
     ".venv/bin/matrixbench report results/*/*.json -o reports/history": (
         ["report", "{all}", "-o", "reports/history"], "as written"),

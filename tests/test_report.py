@@ -162,4 +162,33 @@ def test_report_cli(run_cli, tmp_path):
     run_file = next((tmp_path / "results").glob("*/*.json"))
     res = run_cli("compare", str(run_file), str(run_file), "--report", "cmp")
     assert res.returncode == 0 and (tmp_path / "cmp" / "compare.html").exists()
-    assert "0 regression(s)" in (tmp_path / "cmp" / "compare.md").read_text()
+    assert "0 regressed" in (tmp_path / "cmp" / "compare.md").read_text()
+
+
+def test_runs_of_two_machines_are_reported_apart_with_one_history_each(tmp_path):
+    """Issue 13: a report of runs from two machine names has one report per machine, and
+    each machine's history is its own series (before, the plot vanished without a word)."""
+    rng = np.random.default_rng(3)
+    recs = power_law_records(EXPONENTS, [32, 64], rng, noise=0.02)
+    runs = []
+    for machine, scale in (("ci-small", 1.0), ("workstation", 0.25)):
+        for i in range(3):
+            date = f"2026-11-2{i}T00:00:00+00:00"
+            faster = [{**r, "time": {**r["time"], "median": r["time"]["median"] * scale}} for r in recs]
+            runs.append(make_run(f"{machine}-{i}", faster, commit=f"{i:040d}", date=date, machine=machine))
+    out = tmp_path / "rep"
+    index = write_report(runs, out)
+    text = index.read_text()
+    assert "2 machines" in text and "ci-small" in text and "workstation" in text
+    for machine, scale in (("ci-small", 1.0), ("workstation", 0.25)):
+        sub = out / f"machine-{machine}"
+        task = (sub / "task-synth_task.html").read_text()
+        assert "history across runs" in task  # the history plot is there, one machine's runs only
+        mine = [r for r in runs if r["environment"]["machine"]["name"] == machine]
+        model = build_model(mine)
+        series = next(iter(model.tasks[0].problems[0].history.values()))
+        assert len(series) == 3  # three runs of this machine, none of the other's
+        first = model.tasks[0].problems[0].rows[0]
+        assert first.time == pytest.approx(mine[-1]["results"][0]["time"]["median"])
+    md = write_report(runs, tmp_path / "s.md", fmt="md").read_text()
+    assert "# matrixbench report: machine ci-small" in md and "# matrixbench report: machine workstation" in md

@@ -1,6 +1,6 @@
 """End to end, in a scratch repository with two commits, the second making Newton-Schulz
 about twice as slow and the Pade approximant less accurate (same speed): ``matrixbench
-compare`` exits 1 naming both cells, pytest-benchmark with
+compare`` and ``matrixbench ab`` exit 1 naming both cells, pytest-benchmark with
 ``--benchmark-compare-fail=median:10%`` fails naming the slower one, and (where asv and
 virtualenv are installed: the ``track`` extra) ``asv continuous`` reports the slower
 benchmark and the changed ``track_rel_error`` and exits non-zero.
@@ -9,15 +9,16 @@ benchmark and the changed ``track_rel_error`` and exits non-zero.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
-import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
+from scratch import git, scratch_repo
 
-ROOT = Path(__file__).resolve().parents[1]
 TINY = """\
 name: tiny
 task: sqrtm
@@ -35,25 +36,10 @@ CELL = f"{PROBLEM}/newton_schulz(iters=12)/torch/float64/cpu"
 MPA = f"{PROBLEM}/mpa(degree=8)/torch/float64/cpu"
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-c", "user.name=test", "-c", "user.email=test@example.invalid", *args], cwd=repo,
-                          check=True, capture_output=True, text=True).stdout
-
-
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory) -> Path:
     """The working tree as commit 1; commit 2 adds three products per Newton-Schulz step (3 -> 6)."""
-    repo = tmp_path_factory.mktemp("scratch")
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True,
-                           capture_output=True, text=True).stdout.split()
-    for f in files:
-        if (ROOT / f).is_file():
-            (repo / f).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / f, repo / f)
-    (repo / "suites" / "tiny.yaml").write_text(TINY)
-    git(repo, "init", "-q", "-b", "main")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "base")
+    repo = scratch_repo(tmp_path_factory.mktemp("scratch"), {"suites/tiny.yaml": TINY})
     ns = repo / "implementations" / "sqrtm" / "newton_schulz.py"
     text = ns.read_text()
     step = "        Y, Z = Y @ T, T @ Z\n"
@@ -100,8 +86,8 @@ def test_matrixbench_compare_names_the_slower_cell(repo, measured):
     # unchanged cell (the eigh reference) past the default 10% between two runs.
     res = run(repo, sys.executable, "-m", "matrixbench", "compare", "--threshold", "0.2", base, head)
     assert res.returncode == 1, res.stdout
-    assert f"regression: time time (min): {CELL}" in res.stderr
-    assert f"regression: accuracy rel_error: {MPA}" in res.stderr
+    assert f"regressed: {CELL} (time slower" in res.stderr
+    assert f"regressed: {MPA} (time " in res.stderr and "accuracy worse: " in res.stderr
     assert "reference()" not in res.stderr  # the unchanged method is not flagged
     assert "method source changed" in res.stdout
 
@@ -134,3 +120,60 @@ def test_asv_continuous_reports_the_slower_benchmark(repo):
     worse = [line for line in res.stdout.splitlines() if line.startswith("| +")]
     assert any("track_time" in line and "newton_schulz(iters=12)" in line for line in worse), res.stdout[-3000:]
     assert any("track_rel_error" in line and "mpa(degree=8)" in line for line in worse), res.stdout[-3000:]
+
+
+def ab(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    # short cells: a doubling and an accuracy loss need few rounds to show
+    return run(repo, sys.executable, "-m", "matrixbench", "ab", *args, "--min-rounds", "6", "--cell-time", "1.5")
+
+
+def test_ab_names_the_slower_and_the_less_accurate_cell(repo):
+    res = ab(repo, "HEAD~1", "main", "tiny", "--report", "ab-report")
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert f"regressed: {CELL} (time slower" in res.stderr, res.stderr
+    assert f"regressed: {MPA} (time " in res.stderr and "accuracy worse: " in res.stderr
+    assert not [line for line in res.stderr.splitlines() if line.startswith("regressed:") and "reference()" in line]
+    record = json.loads((repo / "ab-report" / "ab.json").read_text())
+    cells = {c["key"]: c for c in record["cells"]}
+    lo, hi = cells[CELL]["interval"]
+    assert 1.4 < lo <= cells[CELL]["ratio"] <= hi < 3.0  # twice the products: about twice the time
+    assert "regressed" in (repo / "ab-report" / "compare.md").read_text()
+    assert not any("matrixbench-ab-" in line for line in git(repo, "worktree", "list").splitlines())
+
+
+def test_ab_of_a_broken_head(repo):
+    """(``ab`` of unchanged code exiting 0 is tests/test_workflow.py's pull-request job.)"""
+    before = git(repo, "rev-parse", "--abbrev-ref", "HEAD").strip()
+    git(repo, "checkout", "-q", "-B", "broken", "main")
+    (repo / "implementations" / "sqrtm" / "pade.py").write_text("def broken(:\n")
+    git(repo, "commit", "-q", "-am", "a syntax error")
+    git(repo, "checkout", "-q", before if before != "HEAD" else "main")
+    broken = ab(repo, "main", "broken", "tiny")
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "head revision broken is broken" in broken.stdout and "pade" in broken.stdout, broken.stdout
+    unknown = ab(repo, "main", "no-such-revision", "tiny")
+    assert unknown.returncode == 2 and "git does not know the revision 'no-such-revision'" in unknown.stderr
+
+
+def test_a_run_under_contention_is_marked_and_never_a_regression(repo, measured):
+    """Two busy processes during a run: its cells are marked contended, the run warns, and
+    compare against a clean run of the same code calls none of them a regression."""
+    git(repo, "checkout", "-q", "main")
+    spin = "import time\nend = time.time() + 60\nwhile time.time() < end: pass\n"
+    procs = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    try:
+        time.sleep(0.5)
+        loaded = run(repo, sys.executable, "-m", "matrixbench", "run", "tiny", "--results", "r_loaded")
+    finally:
+        for p in procs:
+            p.kill()
+    assert loaded.returncode == 0, loaded.stderr
+    assert "the machine is busy" in loaded.stderr
+    assert "contended" in loaded.stdout
+    path = next((repo / "r_loaded").glob("*/*.json"))
+    results = json.loads(path.read_text())["results"]
+    assert results and all(r["contention"]["contended"] and r["contention"]["others"] > 0.5 for r in results)
+    head = str(next((repo / "r_head").glob("*/*.json")))
+    res = run(repo, sys.executable, "-m", "matrixbench", "compare", head, str(path))
+    assert res.returncode == 0, res.stdout
+    assert "0 regressed" in res.stdout and f"{len(results)} unreliable" in res.stdout, res.stdout

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.table import Table
 from rich.text import Text
@@ -13,6 +14,49 @@ from rich.text import Text
 from ..console import fmt_time, make_console
 from ..store import RunFileError, read_run
 from .common import EXIT_FAIL, EXIT_OK, UsageError, plugins
+
+
+VERDICT_STYLE = {"regressed": "red", "traded": "yellow", "improved": "green", "unreliable": "magenta",
+                 "inconclusive": "cyan", "unchanged": "dim"}
+
+
+def show_comparison(cmp: Any, out: Any, threshold: float, *, every_cell: bool = False) -> None:
+    """Print a comparison: the run line, each judged cell's joint verdict, the changes
+    behind them, run-level problems and the tally; regressions also go to stderr."""
+    from ..tradeoff import HEADER
+
+    out.print(f"base {cmp.base_id}  head {cmp.head_id}: {cmp.matched} cells matched, "
+              f"{len(cmp.only_base)} only in base, {len(cmp.only_head)} only in head; "
+              f"geometric-mean time ratio head/base {cmp.geomean_ratio:.3f}", highlight=False)
+    shown = cmp.cells if every_cell else [c for c in cmp.cells if c.verdict != "unchanged"]
+    if shown:
+        table = Table(*HEADER)
+        for c in shown:
+            row = c.row()
+            table.add_row(Text(row[0], style=VERDICT_STYLE.get(c.verdict, "")), *[Text(v) for v in row[1:]])
+        out.print(table)
+    if cmp.changes:
+        table = Table("", "kind", "what", "cell", "base", "head", "ratio", "p", "test / note", title="changes")
+        for c in cmp.changes:
+            mark = "[red]worse[/]" if c.regression else "[green]better[/]"
+            fmt = fmt_time if c.kind == "time" else (lambda v: str(v) if isinstance(v, str) or v is None else f"{v:.3g}")
+            note = c.test + ("; method source changed" if c.method_changed else "") + (f"; {c.note}" if c.note else "")
+            table.add_row(mark, c.kind, c.what, Text(c.key), fmt(c.base), fmt(c.head),
+                          f"{c.ratio:.3f}" if c.ratio is not None else "-",
+                          f"{c.p_value:.2g}" if c.p_value is not None else "-", Text(note))
+        out.print(table)
+    for note in cmp.notes:
+        out.print(Text("note: ", style="yellow") + Text(note))
+    for problem in cmp.problems:
+        out.print(Text("head is broken: ", style="red") + Text(problem))
+    tally = cmp.tally()
+    out.print(f"{tally} (of {len(cmp.cells)} cells judged; time threshold {threshold:.0%} unless a suite sets its "
+              f"own; fails on: {', '.join(cmp.fail_on)})", highlight=False)
+    for c in cmp.cells:
+        if c.verdict in cmp.fail_on:
+            print(c.summary(), file=sys.stderr)
+    for problem in cmp.problems:
+        print(f"regression: run {problem}", file=sys.stderr)
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
@@ -30,31 +74,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     directions = {t.name: {m.name: m.direction for m in t.metrics} for t in registry.TASKS.values()}
     cmp = compare_runs(base, head, threshold=args.threshold, alpha=args.alpha,
                        accuracy_threshold=args.accuracy_threshold, directions=directions, min_time=args.min_time,
-                       statistic=args.statistic)
-    out = make_console()
-    out.print(f"base {cmp.base_id}  head {cmp.head_id}: {cmp.matched} cells matched, "
-              f"{len(cmp.only_base)} only in base, {len(cmp.only_head)} only in head; "
-              f"geometric-mean time ratio head/base {cmp.geomean_ratio:.3f}", highlight=False)
-    if cmp.changes:
-        table = Table("", "kind", "what", "cell", "base", "head", "ratio", "p", "test / note")
-        for c in cmp.changes:
-            mark = "[red]REGRESSION[/]" if c.regression else "[green]improved[/]"
-            fmt = fmt_time if c.kind == "time" else (lambda v: str(v) if isinstance(v, str) or v is None else f"{v:.3g}")
-            note = c.test + ("; method source changed" if c.method_changed else "") + (f"; {c.note}" if c.note else "")
-            table.add_row(mark, c.kind, c.what, Text(c.key), fmt(c.base), fmt(c.head),
-                          f"{c.ratio:.3f}" if c.ratio is not None else "-",
-                          f"{c.p_value:.2g}" if c.p_value is not None else "-", Text(note))
-        out.print(table)
-    for problem in cmp.problems:
-        out.print(Text("head is broken: ", style="red") + Text(problem))
-    regressions = cmp.regressions
-    out.print(f"{len(regressions)} regression(s), {len(cmp.improvements)} improvement(s) "
-              f"(time threshold {args.threshold:.0%} on the {args.statistic}, alpha {args.alpha:g})", highlight=False)
-    for c in regressions:
-        print(f"regression: {c.kind} {c.what}: {c.key}", file=sys.stderr)
+                       statistic=args.statistic, fail_on=args.fail_on)
+    show_comparison(cmp, make_console(), args.threshold)
     if args.report:
         from ..report import write_comparison
 
         page, md = write_comparison(cmp, Path(args.report))
-        out.print(f"comparison page: {page}\nMarkdown summary: {md}", highlight=False)
+        make_console().print(f"comparison page: {page}\nMarkdown summary: {md}", highlight=False)
     return EXIT_FAIL if cmp.failed else EXIT_OK

@@ -18,7 +18,7 @@ from typing import Any
 from rich.text import Text
 
 from .. import registry
-from ..console import RunProgress, make_console, problems_table, results_tables
+from ..console import RunProgress, contention_line, make_console, problems_table, results_tables
 from ..store import RunFile, RunFileError, statuses
 from ..verdict import NOT_FAILURES
 from .common import EXIT_FAIL, EXIT_OK, REPO_ROOT, UsageError, cache_dir, find_suite, load, plugins
@@ -124,6 +124,18 @@ def _open(args: argparse.Namespace, opts: RunOptions, suites: list[Any], cells: 
     return RunFile.create(Path(args.results), machine_name(), meta, collect(REPO_ROOT), _metrics_of(cells))
 
 
+def _warn_if_busy(err: Any) -> None:
+    """Say so before a run when other processes already keep the CPU busy: every time
+    measured now is slower than the code, and the cells will be marked contended."""
+    from ..contention import busy_now
+
+    busy = busy_now(0.25)
+    if busy is not None and busy.contended:
+        err.print(Text("warning: ", style="yellow") + Text(
+            f"the machine is busy: {busy.describe('before the run')}; "
+            "cells timed while it stays busy are marked contended and their times are unreliable"))
+
+
 def _execute(run_file: RunFile, todo: list[Any], opts: RunOptions, err: Any) -> bool:
     """Run ``todo``; True when interrupted (Ctrl-C, SIGTERM). Finished cells are saved either way."""
     from ..runner import Runner
@@ -154,6 +166,9 @@ def _print_summary(args: argparse.Namespace, run_file: RunFile, out: Any) -> Non
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     planned = run_file.data["run"].get("planned", len(results))
     out.print(f"\n{len(results)} of {planned} planned cells: {summary}", highlight=False)
+    line = contention_line(results)
+    if line:
+        out.print(Text("warning: ", style="yellow") + Text(line))
     out.print(f"run file: {run_file.path}", highlight=False)
     if args.report and results:
         from ..report import write_report
@@ -191,6 +206,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             err.print(f"resuming {run_file.path}: {len(cells) - len(todo)} of {len(cells)} cells complete, "
                       f"{sum(1 for c in todo if run_file.record(c.key))} partly done (rounds)", highlight=False)
         err.print(f"running {len(todo)} cells; results go to {run_file.path}", highlight=False)
+        _warn_if_busy(err)
         record_calibration(run_file, todo, args.calibrate, opts.threads, err)
         interrupted = _execute(run_file, todo, opts, err)
         whole_plan = plan_cells(original)[1] if original else cells

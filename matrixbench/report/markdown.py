@@ -11,6 +11,7 @@ import html
 from typing import Any
 
 from ..fmt import fmt_num, fmt_time
+from ..results import contended
 from .model import ReportModel
 
 
@@ -50,7 +51,8 @@ def summary(model: ReportModel, max_not_ok: int = 200) -> str:
         out += ["<details><summary>every cell, per problem</summary>", ""]
         for p in t.problems:
             out += [f"**{esc(p.key)}**", ""]
-            rows = [[esc(row.label), esc(row.record["method"]["backend"]), esc(row.record["dtype"]), esc(row.record["device"]), esc(row.record["status"]),
+            rows = [[esc(row.label), esc(row.record["method"]["backend"]), esc(row.record["dtype"]), esc(row.record["device"]),
+                     esc(row.record["status"]) + (" (contended)" if contended(row.record) else ""),
                      fmt_time(row.time), f"{fmt_num(row.vs_reference)}x" if row.vs_reference else "-",
                      *[_num(row.record["metrics"].get(m)) for m in p.metrics]] for row in p.rows]
             out += [table(["method", "backend", "dtype", "device", "status", "median", "vs reference", *map(esc, p.metrics)], rows), ""]
@@ -65,19 +67,29 @@ def summary(model: ReportModel, max_not_ok: int = 200) -> str:
     return "\n".join(out) + "\n"
 
 
-def comparison(cmp: Any) -> str:
-    out = ["## matrixbench compare", "",
+def comparison(cmp: Any, *, every_cell: bool = False) -> str:
+    from ..tradeoff import HEADER
+
+    tally = cmp.tally()
+    out = ["## matrixbench " + esc(cmp.title), "",
            f"base {esc(cmp.base_id)} → head {esc(cmp.head_id)}: {cmp.matched} cells matched; "
            f"geometric-mean time ratio head/base {fmt_num(cmp.geomean_ratio)}.", "",
-           f"**{len(cmp.regressions)} regression(s)**, {len(cmp.improvements)} improvement(s) (time: ratio of the "
-           f"{esc(cmp.statistic)} past {100 * cmp.threshold:g}% and a one-sided Mann-Whitney U test with p < {cmp.alpha:g}; "
-           f"accuracy: relative change past {cmp.accuracy_threshold:g}).", ""]
+           f"**{esc(tally)}** of {len(cmp.cells)} cells judged; fails on {esc(', '.join(cmp.fail_on))}. "
+           f"{esc(cmp.method)}", ""]
+    out += [f"- head is broken: {esc(p)}" for p in cmp.problems]
+    out += [f"- note: {esc(n)}" for n in cmp.notes]
+    shown = cmp.cells if every_cell else [c for c in cmp.cells if c.verdict != "unchanged"]
+    if shown:
+        rows = [[f"**{esc(c.verdict)}**" if c.verdict in cmp.fail_on else esc(c.verdict), *map(esc, c.row()[1:])]
+                for c in shown]
+        out += ["", table(HEADER, rows), ""]
     if cmp.changes:
         rows = []
         for c in cmp.changes:
             fmt = fmt_time if c.kind == "time" else _num
-            rows.append(["**regression**" if c.regression else "improved", esc(c.kind), esc(c.what), esc(c.key),
+            rows.append(["worse" if c.regression else "better", esc(c.kind), esc(c.what), esc(c.key),
                          fmt(c.base), fmt(c.head), _num(c.ratio), _num(c.p_value),
                          esc(c.test + ("; method source changed" if c.method_changed else ""))])
-        out += [table(["", "kind", "what", "cell", "base", "head", "ratio", "p", "test"], rows), ""]
+        out += ["<details><summary>changes behind the verdicts</summary>", "",
+                table(["", "kind", "what", "cell", "base", "head", "ratio", "p", "test"], rows), "", "</details>", ""]
     return "\n".join(out) + "\n"

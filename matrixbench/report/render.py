@@ -20,6 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from ..fmt import fmt_bytes, fmt_num, fmt_time
+from ..tradeoff import HEADER
 from . import markdown
 from .model import ProblemView, ReportModel, build_model
 
@@ -130,19 +131,60 @@ def write_markdown(model: ReportModel, path: Path) -> Path:
     return path
 
 
+def machine_of(run: dict[str, Any]) -> str:
+    """The machine a run was measured on (``MATRIXBENCH_MACHINE`` or the host name when it ran)."""
+    return str(((run.get("environment") or {}).get("machine") or {}).get("name") or "unknown machine")
+
+
+def by_machine(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        out.setdefault(machine_of(run), []).append(run)
+    return dict(sorted(out.items()))
+
+
+def machine_slug(name: str) -> str:
+    return "machine-" + re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
 def write_report(runs: list[dict[str, Any]], out: Path, fmt: str = "html", workers: int = 1) -> Path:
-    """Build the model of ``runs`` and write it: ``out`` is a folder (html) or a file (md)."""
-    model = build_model(runs)
+    """Build the model of ``runs`` and write it: ``out`` is a folder (html) or a file (md).
+
+    Runs from several machines are never mixed: each machine gets its own report (a
+    sub-folder, or a section of the Markdown), and the top page lists the machines."""
+    machines = by_machine(runs)
     if fmt == "md":
-        return write_markdown(model, out if out.suffix == ".md" else out / "summary.md")
-    return write_html(model, out, workers)
+        path = out if out.suffix == ".md" else out / "summary.md"
+        if len(machines) == 1:
+            return write_markdown(build_model(runs), path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        parts = [f"# matrixbench report: {len(machines)} machines\n\nTimes from different machines are not "
+                 "comparable: each machine has its own section.\n"]
+        for name, group in machines.items():
+            parts.append(markdown.summary(build_model(group)).replace("# matrixbench report",
+                                                                      f"# matrixbench report: machine {markdown.esc(name)}", 1))
+        path.write_text("\n".join(parts), encoding="utf-8")
+        return path
+    if len(machines) == 1:
+        return write_html(build_model(runs), out, workers)
+    rows = []
+    for name, group in machines.items():
+        write_html(build_model(group), out / machine_slug(name), workers)
+        rows.append({"name": name, "href": f"{machine_slug(name)}/index.html", "runs": len(group),
+                     "cells": sum(len(r["results"]) for r in group),
+                     "newest": max(r["run"]["started"] for r in group)})
+    out.mkdir(parents=True, exist_ok=True)
+    index = out / "index.html"
+    index.write_text(html_env().get_template("machines.html.j2").render(
+        machines=rows, **_common("matrixbench report: machines", [])), encoding="utf-8")
+    return index
 
 
 def write_comparison(cmp: Any, out_dir: Path) -> tuple[Path, Path]:
     """``compare.html`` and ``compare.md`` of a :class:`~matrixbench.compare.Comparison`."""
     out_dir.mkdir(parents=True, exist_ok=True)
     page = out_dir / "compare.html"
-    page.write_text(html_env().get_template("compare.html.j2").render(cmp=cmp, **_common("matrixbench compare", [])),
+    page.write_text(html_env().get_template("compare.html.j2").render(cmp=cmp, header=HEADER, **_common(f"matrixbench {cmp.title}", [])),
                     encoding="utf-8")
     md = out_dir / "compare.md"
     md.write_text(markdown.comparison(cmp), encoding="utf-8")

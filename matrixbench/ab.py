@@ -1,0 +1,500 @@
+"""``matrixbench ab BASE HEAD``: two revisions measured side by side, in alternation.
+
+Comparing two runs made minutes apart on a shared machine compares two moments of the
+machine as much as two commits: the whole run drifts (frequency, a neighbour, the host).
+``ab`` removes the drift by pairing:
+
+1. Each revision is checked out in its own git worktree (``git worktree add --detach``)
+   and runs in its own process (:mod:`matrixbench.abserve`) with that worktree first on
+   ``PYTHONPATH``: the engine, the task folders and the suites are the revision's; the
+   Python environment (numpy, torch, ...) is shared.
+2. For each cell both sides plan, generate the problem, call the method once and score it
+   (status and metrics: the accuracy half of the verdict). Both then time blocks of the
+   same number of calls (at least ``block_time`` seconds a block).
+3. **Two processes per revision.** The same code in two processes of one machine is not
+   equally fast: where a process's long-lived buffers land in memory (MKL's, the
+   allocator's) made one up to 30% faster than another on the 2-core VM this was built
+   on, for as long as both lived. So each revision runs in two processes (A0, A1; B0,
+   B1), every block times a fresh copy of the inputs (:func:`matrixbench.execute.fresh_copy`),
+   and MKL allocates per call (:data:`SIDE_ENV`).
+4. **ABBA rounds**: a round times A0, B0, B1, A1 (the next B0, A0, A1, B1), and gives one
+   paired ratio ``(B0 + B1) / (A0 + A1)``; a drift that is linear over the round cancels,
+   and no two processes run at the same time. The same round gives two A/A ratios,
+   A0/A1 and B0/B1: same code, different process. A round in which any block was timed
+   under contention (:mod:`matrixbench.contention`) is dropped and counted.
+   A one-thread cell runs all four blocks of a round on one CPU, the next round on the
+   next CPU: vCPUs of a shared machine differ in speed, and the scheduler tends to keep a
+   process where it ran.
+5. After ``min_rounds`` clean rounds the Hodges-Lehmann ratio and its Wilcoxon
+   signed-rank interval (:mod:`matrixbench.paired`) are computed after every round, and
+   the interval is widened on both ends by the larger A/A ratio (a difference two
+   processes of one revision show is not evidence about the code). The cell stops when
+   the interval is narrow (its half-width under a quarter of the threshold), when it
+   clearly lies outside the threshold, at ``max_rounds`` rounds, or when its time budget
+   is spent.
+6. The time finding is the interval's three-way verdict at the cell's threshold (its
+   benchmark's ``regression.threshold``, else ``--threshold``): ``same``, ``slower``,
+   ``faster`` or ``inconclusive``; ``unreliable`` when contention left fewer than
+   ``min_rounds`` clean rounds. With the accuracy changes, it makes the cell's joint
+   verdict (:mod:`matrixbench.tradeoff`).
+
+A head whose code does not start, whose tasks do not load or whose suites do not plan is
+a broken head (exit 1, as ``compare`` treats a head without results); a base that cannot
+be measured, a revision git does not know, or two revisions with no cell in common, is
+exit 2 (nothing could be judged).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import select
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from .compare import UNCOMPARED, Change, Comparison, metric_changes, status_change
+from .paired import RatioInterval, ratio_interval
+from .tradeoff import DEFAULT_FAIL_ON, judge
+from .verdict import TIMED
+
+
+#: The environment of both sides. MKL's memory manager keeps buffers for the life of a
+#: process; where they land made one process up to 30% faster than another running the
+#: same code (torch's batched LU, float64, measured on the 2-core VM of issue 13), a bias
+#: that no number of rounds removes. Without it MKL allocates per call, so placement
+#: varies per call and averages out.
+SIDE_ENV = {"MKL_DISABLE_FAST_MM": "1"}
+
+
+class ABError(Exception):
+    """Nothing can be judged (exit 2)."""
+
+
+class SideFailure(Exception):
+    """A side crashed, hung or failed while its cell was timed: that side's cell status."""
+
+    def __init__(self, side: str, status: str, reason: str):
+        super().__init__(f"{side}: {reason}")
+        self.side, self.status, self.reason = side, status, reason
+
+
+@dataclass
+class ABSettings:
+    threshold: float = 0.05
+    accuracy_threshold: float = 0.5
+    confidence: float = 0.99
+    min_rounds: int = 8
+    max_rounds: int = 30
+    #: seconds of calls per timed block (at least one call)
+    block_time: float = 0.02
+    #: seconds of timing per cell (both sides) after which it stops at ``min_rounds``
+    cell_time: float = 4.0
+    fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
+
+
+@dataclass
+class Revision:
+    label: str  # as given: HEAD, main, a sha
+    sha: str
+    path: Path  # its worktree
+
+
+def git(repo: Path, *args: str) -> str:
+    res = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise ABError(f"git {' '.join(args)}: {res.stderr.strip() or res.stdout.strip()}")
+    return res.stdout.strip()
+
+
+@contextmanager
+def worktrees(repo: Path, revs: tuple[str, str]) -> Iterator[list[Revision]]:
+    """A detached worktree of each revision in a scratch folder, removed afterwards."""
+    root = Path(git(repo, "rev-parse", "--show-toplevel"))
+    shas = []
+    for rev in revs:
+        try:
+            shas.append(git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"))
+        except ABError:
+            raise ABError(f"git does not know the revision {rev!r} in {root}") from None
+    scratch = Path(tempfile.mkdtemp(prefix="matrixbench-ab-"))
+    made: list[Path] = []
+    try:
+        out = []
+        for name, rev, sha in zip(("base", "head"), revs, shas):
+            path = scratch / name
+            git(root, "worktree", "add", "--detach", "--quiet", str(path), sha)
+            made.append(path)
+            out.append(Revision(rev, sha, path))
+        yield out
+    finally:
+        for path in made:
+            subprocess.run(["git", "worktree", "remove", "--force", str(path)], cwd=root, capture_output=True)
+        subprocess.run(["git", "worktree", "prune"], cwd=root, capture_output=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+class SideProcess:
+    """A revision's :mod:`matrixbench.abserve` process; :meth:`ask` never waits past its timeout."""
+
+    def __init__(self, name: str, rev: Revision, log_dir: Path):
+        self.name, self.rev = name, rev
+        self.log = log_dir / f"{name}.stderr"
+        self.proc: subprocess.Popen | None = None
+        #: the plan request, sent again to a process started after a crash
+        self.plan: dict[str, Any] | None = None
+
+    def planned(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Plan ``request`` (and remember it for restarts)."""
+        self.plan = request
+        return self.ask(request, 600)
+
+    def spawn(self) -> None:
+        """Launch the process (it imports while others do); :meth:`start` waits for it."""
+        env = {**os.environ, **SIDE_ENV,
+               "PYTHONPATH": os.pathsep.join([str(self.rev.path), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        self.proc = subprocess.Popen([sys.executable, "-m", "matrixbench.abserve"], cwd=self.rev.path, env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log.open("ab"),
+                                     text=True, bufsize=1)
+
+    def start(self) -> dict[str, Any]:
+        """Spawn the process unless it runs, check where its code comes from, replay the plan."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.spawn()
+        hello = self.ask({"op": "hello"}, timeout=180)
+        package = Path(hello.get("package", ""))
+        if self.rev.path.resolve() not in package.parents:
+            self.close()
+            raise ABError(f"the {self.name} process imported matrixbench from {package}, not from its worktree "
+                          f"{self.rev.path}: is matrixbench installed as a regular (not editable) package, or on "
+                          "PYTHONPATH? `ab` needs each revision's own code")
+        if self.plan is not None:
+            self.ask(self.plan, 600)
+        return hello
+
+    def stderr_tail(self, n: int = 1500) -> str:
+        try:
+            return self.log.read_text(errors="replace")[-n:].strip()
+        except OSError:
+            return ""
+
+    def ask(self, req: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """The answer to ``req``; raises TimeoutError (the process is killed) or EOFError
+        (it died; the log's tail is in the message)."""
+        proc = self.proc
+        if proc is None or proc.poll() is not None:
+            raise EOFError(f"the {self.name} process is not running: {self.stderr_tail()}")
+        try:
+            proc.stdin.write(json.dumps(req) + "\n")
+            proc.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise EOFError(self._death()) from None
+        ready, _, _ = select.select([proc.stdout], [], [], timeout)
+        if not ready:
+            self.kill()
+            raise TimeoutError(f"no answer within {timeout:g} s; the {self.name} process was killed")
+        line = proc.stdout.readline()
+        if not line:
+            raise EOFError(self._death())
+        return json.loads(line)
+
+    def _death(self) -> str:
+        code = self.proc.wait(5) if self.proc else None
+        tail = self.stderr_tail()
+        return f"the {self.name} process exited with code {code}" + (f": {tail.splitlines()[-1]}" if tail else "")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def close(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                self.proc.stdin.write(json.dumps({"op": "stop"}) + "\n")
+                self.proc.stdin.flush()
+                self.proc.wait(5)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self.kill()
+
+
+@dataclass
+class CellTiming:
+    """The paired timing of one cell."""
+
+    interval: RatioInterval | None = None
+    log_ratios: list[float] = field(default_factory=list)
+    #: per round, log(first / second process) of each side: the same code in two processes
+    base_aa: list[float] = field(default_factory=list)
+    head_aa: list[float] = field(default_factory=list)
+    rounds: int = 0
+    contended: int = 0
+    base_seconds: list[float] = field(default_factory=list)
+    head_seconds: list[float] = field(default_factory=list)
+    number: int = 1
+
+    @property
+    def spread(self) -> float:
+        """How far two processes of the same code disagree (log of the larger A/A ratio)."""
+        aa = [abs(math.log(ratio_interval(x).estimate)) for x in (self.base_aa, self.head_aa) if len(x) >= 2]
+        return max(aa, default=0.0)
+
+    def judged(self, confidence: float) -> RatioInterval:
+        """The A/B interval widened on both sides by the A/A spread: a difference as large
+        as two processes of one revision show is not evidence about the code."""
+        ci = ratio_interval(self.log_ratios, confidence)
+        f = math.exp(self.spread)
+        return RatioInterval(ci.estimate, ci.low / f, ci.high * f, ci.n, ci.confidence)
+
+
+#: Block order of even and odd rounds: (side, process); the first and the last block of a
+#: round belong to one side, so a drift that is linear over the round cancels.
+ORDERS = ((("base", 0), ("head", 0), ("head", 1), ("base", 1)), (("head", 0), ("base", 0), ("base", 1), ("head", 1)))
+
+
+def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: ABSettings, threshold: float,
+              timeout: float, cpus: list[int] | None = None) -> CellTiming:
+    """ABBA rounds of one prepared cell (see the module docstring). With ``cpus`` (a
+    one-thread cell), every block of a round runs on the same CPU, the next round on the
+    next one: the vCPUs of a shared machine are not equally fast, and a process the
+    scheduler kept on the slower one would carry that into every round."""
+    out = CellTiming(number=max(1, math.ceil(settings.block_time / max(estimate, 1e-9))))
+    req: dict[str, Any] = {"op": "time", "number": out.number}
+    blocks = 0
+
+    def ask(name: str, i: int) -> dict[str, Any]:
+        nonlocal blocks
+        blocks += 1
+        side = sides[name][i]
+        try:
+            # every block times its own placement of the inputs in memory (see execute.fresh_copy)
+            side.ask({"op": "refresh", "seed": blocks}, timeout)
+            ans = side.ask(req, timeout)
+        except TimeoutError as exc:
+            raise SideFailure(name, "timeout", str(exc)) from None
+        except EOFError as exc:
+            raise SideFailure(name, "crashed", str(exc)) from None
+        if "error" in ans:
+            raise SideFailure(name, "error", ans["error"])
+        return ans
+
+    for name, i in ORDERS[0]:  # warm-up blocks, not counted
+        ask(name, i)
+    started = time.perf_counter()
+    while out.rounds < settings.max_rounds:
+        seconds: dict[tuple[str, int], float] = {}
+        contended = False
+        if cpus:
+            req["cpus"] = [cpus[out.rounds % len(cpus)]]
+        for name, i in ORDERS[out.rounds % 2]:
+            ans = ask(name, i)
+            seconds[(name, i)] = ans["seconds"]
+            contended |= bool((ans.get("contention") or {}).get("contended"))
+        out.rounds += 1
+        if contended:
+            out.contended += 1
+            continue
+        b0, b1, h0, h1 = (seconds[k] for k in (("base", 0), ("base", 1), ("head", 0), ("head", 1)))
+        out.base_seconds += [b0, b1]
+        out.head_seconds += [h0, h1]
+        out.log_ratios.append(math.log((h0 + h1) / (b0 + b1)))
+        out.base_aa.append(math.log(b0 / b1))
+        out.head_aa.append(math.log(h0 / h1))
+        if len(out.log_ratios) >= settings.min_rounds:
+            ci = out.judged(settings.confidence)
+            clear = ci.low > 1 + threshold or ci.high < 1 / (1 + threshold)
+            if ci.detectable <= threshold / 4 or clear or time.perf_counter() - started > settings.cell_time:
+                break
+    if len(out.log_ratios) >= 2:
+        out.interval = out.judged(settings.confidence)
+    return out
+
+
+def _median(xs: list[float]) -> float | None:
+    return float(sorted(xs)[len(xs) // 2]) if xs else None
+
+
+Progress = Callable[[int, int, Any], None]
+
+
+def run_ab(repo: Path, base: str, head: str, suites: list[str], settings: ABSettings, *, cache: Path,
+           selection: dict[str, Any] | None = None, progress: Progress | None = None) -> tuple[Comparison, dict[str, Any]]:
+    """Measure ``base`` against ``head``: the comparison and a JSON-able record of every cell."""
+    with worktrees(repo, (base, head)) as (b_rev, h_rev), tempfile.TemporaryDirectory(prefix="matrixbench-ab-log-") as logs:
+        # two processes per revision: their disagreement (A/A) bounds what process placement alone does
+        sides = {name: [SideProcess(f"{name}{i}", rev, Path(logs)) for i in range(2)]
+                 for name, rev in (("base", b_rev), ("head", h_rev))}
+        try:
+            return _measure(sides, b_rev, h_rev, suites, settings, cache.resolve(), selection or {}, progress)
+        finally:
+            for team in sides.values():
+                for side in team:
+                    side.close()
+
+
+def _start(side: SideProcess) -> str | None:
+    """Start a side; the reason it cannot start, or None."""
+    try:
+        side.start()
+    except (EOFError, TimeoutError) as exc:
+        return f"{exc}"
+    return None
+
+
+def _measure(sides: dict[str, list[SideProcess]], b_rev: Revision, h_rev: Revision, suites: list[str],
+             settings: ABSettings, cache: Path, selection: dict[str, Any],
+             progress: Progress | None) -> tuple[Comparison, dict[str, Any]]:
+    cmp = Comparison(f"{b_rev.label} ({b_rev.sha[:10]})", f"{h_rev.label} ({h_rev.sha[:10]})", settings.threshold,
+                     1 - settings.confidence, settings.accuracy_threshold, "paired", fail_on=settings.fail_on,
+                     title="ab")
+    cmp.method = (f"Time: ABBA rounds of the two revisions in alternation; Hodges-Lehmann ratio head/base with a "
+                  f"{settings.confidence:.0%} Wilcoxon signed-rank interval; slower/faster when the interval "
+                  f"excludes 1 and is not within ±{settings.threshold:.0%} (or the benchmark's own threshold); "
+                  f"accuracy: relative change past {settings.accuracy_threshold:g}.")
+    record: dict[str, Any] = {"base": {"rev": b_rev.label, "sha": b_rev.sha}, "head": {"rev": h_rev.label, "sha": h_rev.sha},
+                              "settings": settings.__dict__ | {"fail_on": list(settings.fail_on)}, "cells": []}
+    request = {"op": "plan", "suites": suites, **selection}
+    plans = {}
+    for side in sides["base"] + sides["head"]:  # all four import at once
+        side.spawn()
+    for name in ("base", "head"):
+        for side in sides[name]:
+            why = _start(side)
+            plans[side.name] = {"error": why} if why else side.planned(request)
+    b_plan, h_plan = plans["base0"], plans["head0"]
+    if "error" in b_plan:
+        raise ABError(f"the base revision {b_rev.label} cannot be measured: {b_plan['error']}")
+    if "error" not in h_plan and "error" in plans["head1"]:
+        h_plan = plans["head1"]
+    if "error" in h_plan:
+        message = f"head revision {h_rev.label} is broken: {h_plan['error']}"
+        cmp.problems.append(message)
+        cmp.changes.append(Change(f"run {cmp.head_id}", "run", "broken head", "", "", regression=True, note=message))
+        return cmp, record
+    base_cells = {c["key"]: c for c in b_plan["cells"]}
+    head_cells = {c["key"]: c for c in h_plan["cells"]}
+    keys = [k for k in head_cells if k in base_cells]
+    cmp.only_base = sorted(set(base_cells) - set(head_cells))
+    cmp.only_head = sorted(set(head_cells) - set(base_cells))
+    if not keys:
+        raise ABError(f"base and head plan no cell in common for {', '.join(suites)}: nothing to compare")
+    directions = {**b_plan.get("metrics", {}), **h_plan.get("metrics", {})}
+    for i, key in enumerate(keys):
+        cell = head_cells[key]
+        verdict, detail = _cell(sides, key, cell, base_cells[key], settings, cache, directions.get(cell["task"], {}), cmp)
+        record["cells"].append(detail)
+        if progress:
+            progress(i + 1, len(keys), verdict)
+    for key in cmp.only_base:  # planned by the base only: the head dropped the cell
+        cmp.cells.append(judge(key, "n/a", [], status="missing", note="the head's suites no longer plan this cell"))
+        cmp.changes.append(Change(key, "missing", "status", "planned", "missing", regression=True,
+                                  note="the head's suites no longer plan this cell"))
+    cmp.time_ratios = [c.time_ratio for c in cmp.cells if c.time_ratio and c.time in ("same", "slower", "faster")]
+    if any(c.time == "unreliable" for c in cmp.cells):
+        cmp.notes.append(f"{sum(c.time == 'unreliable' for c in cmp.cells)} cell(s) could not be timed cleanly: other "
+                         "processes used the CPU during most of their rounds (unreliable, not judged)")
+    cmp.changes.sort(key=lambda c: (not c.regression, c.kind != "run", c.kind, c.key))
+    return cmp, record
+
+
+def _prepare_team(team: list[SideProcess], key: str, cache: Path, timeout: float) -> dict[str, Any]:
+    """The first process's answer; the second's when it failed where the first did not."""
+    answers = [_prepare(side, key, cache, timeout) for side in team]
+    bad = [a for a in answers if a["status"] not in TIMED]
+    return bad[0] if bad and answers[0]["status"] in TIMED else \
+        {**answers[0], "estimate": min(a.get("estimate", math.inf) for a in answers)}
+
+
+def _prepare(side: SideProcess, key: str, cache: Path, timeout: float) -> dict[str, Any]:
+    """A side's status, metrics and call estimate for ``key``; a crash or hang is the cell's status."""
+    try:
+        ans = side.ask({"op": "prepare", "key": key, "cache": str(cache)}, timeout)
+    except TimeoutError as exc:
+        ans = {"status": "timeout", "reason": str(exc), "metrics": {}}
+    except EOFError as exc:
+        ans = {"status": "crashed", "reason": str(exc), "metrics": {}}
+    if "error" in ans:
+        ans = {"status": "error", "reason": ans["error"], "metrics": {}}
+    if side.proc is None or side.proc.poll() is not None:  # a fresh process for the next cell
+        why = _start(side)
+        if why:
+            ans["reason"] = f"{ans.get('reason', '')}; the process could not restart: {why}"
+    return ans
+
+
+def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], base_cell: dict[str, Any],
+          settings: ABSettings, cache: Path, directions: dict[str, str], cmp: Comparison) -> tuple[Any, dict[str, Any]]:
+    started = time.perf_counter()
+    timeout = float(cell["timing"].get("timeout", 300.0))
+    threshold = cell["regression"].get("threshold", settings.threshold)
+    acc_threshold = cell["regression"].get("accuracy_threshold", settings.accuracy_threshold)
+    answers = {name: _prepare_team(sides[name], key, cache, timeout) for name in ("base", "head")}
+    rec = {name: {"status": a["status"], "reason": a.get("reason", ""), "metrics": a.get("metrics") or {},
+                  "dtype": cell["dtype"]} for name, a in answers.items()}
+    cmp.matched += 1
+    detail: dict[str, Any] = {"key": key, "threshold": threshold}
+    time_state, timing = "n/a", None
+    if rec["base"]["status"] in TIMED and rec["head"]["status"] in TIMED:
+        try:
+            one_thread = answers["base"].get("threads") == 1 and answers["head"].get("threads") == 1
+            timing = time_cell(sides, min(answers["base"]["estimate"], answers["head"]["estimate"]), settings,
+                               threshold, timeout, answers["head"].get("cpus") if one_thread else None)
+        except SideFailure as exc:  # the method crashed or hung on a later call: that side's status
+            rec[exc.side].update(status=exc.status, reason=f"while timed: {exc.reason}")
+            for side in sides["base"] + sides["head"]:
+                if side.proc is None or side.proc.poll() is not None:
+                    _start(side)
+    detail.update(base=rec["base"], head=rec["head"])
+    found: list[Change] = []
+    status = status_change(key, rec["base"], rec["head"])
+    if status is not None:
+        found.append(status)
+    if rec["base"]["status"] not in UNCOMPARED and rec["head"]["status"] not in UNCOMPARED:
+        cmp.compared += 1
+    if timing is not None and rec["base"]["status"] in TIMED and rec["head"]["status"] in TIMED:
+        detail.update(rounds=timing.rounds, contended_rounds=timing.contended, number=timing.number,
+                      log_ratios=timing.log_ratios, process_spread=math.exp(timing.spread) - 1)
+        if len(timing.log_ratios) < settings.min_rounds and timing.contended:
+            time_state = "unreliable"
+        elif timing.interval is None:
+            time_state = "inconclusive"
+        else:
+            time_state = timing.interval.verdict(threshold)
+        found += metric_changes(key, rec["base"], rec["head"], directions, acc_threshold)
+    else:
+        timing = None
+    ci = timing.interval if timing else None
+    if ci is not None:
+        test = (f"ABBA x{len(timing.log_ratios)} rounds ({timing.contended} contended dropped), "
+                f"{ci.confidence:.0%} interval [{ci.low:.3f}, {ci.high:.3f}] including the "
+                f"{math.exp(timing.spread) - 1:.1%} spread between two processes of one revision")
+        found.append(Change(key, "time", "time (paired)", _median(timing.base_seconds), _median(timing.head_seconds),
+                            ratio=ci.estimate, test=test, regression=time_state == "slower",
+                            improvement=time_state == "faster"))
+        detail.update(ratio=ci.estimate, interval=[ci.low, ci.high], detectable=ci.detectable, time=time_state)
+    changed = base_cell.get("version") != cell.get("version")
+    for c in found:
+        c.method_changed = changed
+        if c.regression or c.improvement:
+            cmp.changes.append(c)
+    moved = "dropped" if status is not None and status.regression else "rose" if status is not None else "same"
+    notes = []
+    if timing is not None and timing.contended:
+        notes.append(f"{timing.contended} of {timing.rounds} rounds contended")
+    if changed:
+        notes.append("method source changed")
+    verdict = judge(key, time_state, found, time_ratio=ci.estimate if ci else None, status=moved, note="; ".join(notes))
+    if ci is not None:
+        verdict.interval = (ci.low, ci.high)
+        verdict.detectable = ci.detectable
+    detail.update(verdict=verdict.verdict, seconds=time.perf_counter() - started)
+    cmp.cells.append(verdict)
+    return verdict, detail

@@ -1,0 +1,103 @@
+"""Paired statistics for A/B timing: the Hodges-Lehmann estimate of a time ratio and its
+Wilcoxon signed-rank confidence interval, and the three-way verdict at a threshold.
+
+Each ABBA round of :mod:`matrixbench.ab` gives one paired log-ratio
+``d = log((B1 + B2) / (A1 + A2))``. Under the null hypothesis of no change the ``d`` are
+symmetric about 0 (the order within a round is balanced), with heavy tails on a shared
+machine (a round hit by a slow spell). The Wilcoxon signed-rank interval uses only the
+ranks, so one wild round moves it by one order statistic, not by its size:
+
+- the **estimate** is the Hodges-Lehmann estimator, the median of the ``n(n+1)/2`` Walsh
+  averages ``(d_i + d_j) / 2``, ``i <= j``;
+- the **interval** at confidence ``1 - alpha`` is ``[W_(k), W_(N+1-k)]`` over the sorted
+  Walsh averages, where ``k - 1`` is the largest ``c`` with ``P(T <= c) <= alpha / 2``
+  under the exact null distribution of the signed-rank statistic ``T`` (Hollander, Wolfe
+  and Chicken, *Nonparametric Statistical Methods*, 3rd ed., section 3.3). With too few
+  rounds no ``c`` exists and the interval is unbounded.
+
+The verdict at a threshold ``t`` is an equivalence test and a significance test at once:
+``same`` when the whole interval lies within ``[1/(1+t), 1+t]`` (any change is smaller
+than the threshold), else ``slower`` when the interval lies above 1, ``faster`` when it
+lies below 1, else ``inconclusive`` (the run could not tell at this threshold).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+
+@lru_cache(maxsize=None)
+def _null_cdf(n: int) -> tuple[float, ...]:
+    """``P(T <= c)`` for ``c = 0 .. n(n+1)/2`` of the signed-rank statistic of ``n`` pairs."""
+    top = n * (n + 1) // 2
+    counts = [0] * (top + 1)
+    counts[0] = 1
+    for k in range(1, n + 1):
+        for s in range(top, k - 1, -1):
+            counts[s] += counts[s - k]
+    total = float(2**n)
+    out, acc = [], 0
+    for c in counts:
+        acc += c
+        out.append(acc / total)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class RatioInterval:
+    """A time ratio head/base: estimate and confidence interval (both as ratios)."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int
+    confidence: float
+
+    @property
+    def detectable(self) -> float:
+        """The smallest relative change this interval could have told from none: its
+        half-width in log space, as a fraction (0.02 means 2%)."""
+        if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low <= 0:
+            return math.inf
+        return math.exp((math.log(self.high) - math.log(self.low)) / 2) - 1
+
+    def verdict(self, threshold: float) -> str:
+        """``same``, ``slower``, ``faster`` or ``inconclusive`` at ``threshold`` (see the module docstring)."""
+        if self.low >= 1 / (1 + threshold) and self.high <= 1 + threshold:
+            return "same"
+        if self.low > 1:
+            return "slower"
+        if self.high < 1:
+            return "faster"
+        return "inconclusive"
+
+
+def ratio_interval(log_ratios: Sequence[float], confidence: float = 0.99) -> RatioInterval:
+    """Hodges-Lehmann estimate and Wilcoxon signed-rank interval of paired log-ratios."""
+    d = np.asarray([x for x in log_ratios if math.isfinite(x)], dtype=float)
+    n = len(d)
+    if n == 0:
+        return RatioInterval(math.nan, 0.0, math.inf, 0, confidence)
+    i, j = np.triu_indices(n)
+    walsh = np.sort((d[i] + d[j]) / 2)
+    estimate = float(np.exp(np.median(walsh)))
+    cdf = _null_cdf(n) if n <= 200 else None
+    alpha = 1 - confidence
+    if cdf is not None:
+        below = [c for c, p in enumerate(cdf) if p <= alpha / 2]
+        if not below:
+            return RatioInterval(estimate, 0.0, math.inf, n, confidence)
+        k = below[-1] + 1
+    else:  # normal approximation of T for many pairs
+        from scipy.stats import norm
+
+        big_n = n * (n + 1) / 2
+        sd = math.sqrt(n * (n + 1) * (2 * n + 1) / 24)
+        k = max(1, int(math.floor(big_n / 2 - norm.ppf(1 - alpha / 2) * sd)))
+    low, high = walsh[k - 1], walsh[len(walsh) - k]
+    return RatioInterval(estimate, float(np.exp(low)), float(np.exp(high)), n, confidence)

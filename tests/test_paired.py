@@ -1,0 +1,148 @@
+"""The statistics behind ``ab`` and the joint verdict, against independent computations:
+the Wilcoxon interval inverts scipy's exact signed-rank test, the Hodges-Lehmann estimate
+is the median of the Walsh averages, the three-way verdict and the joint verdict follow
+their rules on constructed cases, and contention is read from the counters."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+from scipy.stats import wilcoxon
+
+from matrixbench import contention
+from matrixbench.compare import Change, compare_runs
+from matrixbench.paired import RatioInterval, ratio_interval
+from matrixbench.tradeoff import judge, parse_fail_on
+
+
+@pytest.mark.parametrize("n,seed", [(8, 0), (12, 1), (20, 2)])
+def test_interval_is_the_inverted_exact_signed_rank_test(n, seed):
+    rng = np.random.default_rng(seed)
+    d = rng.standard_t(3, size=n) * 0.02 + 0.01
+    ci = ratio_interval(d, confidence=0.95)
+    walsh = sorted((d[i] + d[j]) / 2 for i, j in itertools.combinations_with_replacement(range(n), 2))
+    assert math.log(ci.estimate) == pytest.approx(float(np.median(walsh)))
+    # theta is inside the interval exactly when the exact two-sided test of d - theta does not reject
+    lo, hi = math.log(ci.low), math.log(ci.high)
+    for theta in np.linspace(lo - 0.03, hi + 0.03, 61):
+        if min(abs(theta - lo), abs(theta - hi)) < 1e-9 or np.any(np.isclose(d, theta)):
+            continue
+        p = wilcoxon(d - theta, method="exact").pvalue
+        assert (lo < theta < hi) == (p > 0.05), (theta, p, lo, hi)
+
+
+def test_interval_coverage_and_small_samples():
+    rng = np.random.default_rng(7)
+    misses = sum(not (ci.low <= 1 <= ci.high) for ci in
+                 (ratio_interval(rng.standard_t(3, size=10) * 0.02, 0.99) for _ in range(2000)))
+    assert misses / 2000 < 0.02  # nominal 1%
+    assert ratio_interval([0.01, 0.02, 0.0], 0.99).high == math.inf  # too few rounds to bound anything
+    assert ratio_interval([], 0.99).n == 0
+
+
+@pytest.mark.parametrize("low,high,verdict", [
+    (0.99, 1.02, "same"), (1.01, 1.08, "slower"), (0.90, 0.97, "faster"), (0.97, 1.09, "inconclusive"),
+    (1.002, 1.03, "same"), (1.06, 1.10, "slower")])
+def test_three_way_verdict_at_five_percent(low, high, verdict):
+    assert RatioInterval(math.sqrt(low * high), low, high, 10, 0.99).verdict(0.05) == verdict
+
+
+def _acc(worse: bool) -> Change:
+    return Change("k", "accuracy", "rel_error", 1e-6, 1e-4 if worse else 1e-8, ratio=100.0 if worse else 0.01,
+                  regression=worse, improvement=not worse)
+
+
+@pytest.mark.parametrize("time_state,acc,status,want", [
+    ("slower", None, "same", "regressed"), ("faster", None, "same", "improved"),
+    ("same", True, "same", "regressed"), ("same", False, "same", "improved"),
+    ("faster", True, "same", "traded"), ("slower", False, "same", "traded"),
+    ("unreliable", True, "same", "regressed"),  # contention does not excuse a loss of accuracy
+    ("unreliable", None, "same", "unreliable"), ("inconclusive", None, "same", "inconclusive"),
+    ("faster", None, "dropped", "regressed"), ("n/a", None, "missing", "regressed"),
+    ("same", None, "rose", "improved"), ("same", None, "same", "unchanged")])
+def test_joint_verdict(time_state, acc, status, want):
+    changes = [] if acc is None else [_acc(acc)]
+    assert judge("k", time_state, changes, status=status).verdict == want
+
+
+def test_fail_on_names():
+    assert parse_fail_on("regressed,traded") == ("regressed", "traded")
+    with pytest.raises(ValueError, match="unknown verdict"):
+        parse_fail_on("regresed")
+
+
+def _record(key, seconds, *, contended=False, error=1e-6):
+    samples = [seconds * (1 + 0.001 * i) for i in range(10)]
+    return {"key": key, "task": "t", "status": "ok", "dtype": "float64", "metrics": {"rel_error": error},
+            "method": {"version": "v"}, "time": {"min": min(samples), "median": samples[5], "samples": samples},
+            "contention": {"others": 1.0 if contended else 0.0, "steal": 0.0, "seconds": 1.0, "contended": contended}}
+
+
+def _run(records):
+    return {"schema": "matrixbench.run", "schema_version": 2, "run": {"id": "r", "complete": True},
+            "results": records}
+
+
+def test_compare_does_not_judge_contended_times_but_does_judge_accuracy():
+    base = _run([_record("a", 0.01), _record("b", 0.01), _record("c", 0.01)])
+    head = _run([_record("a", 0.05, contended=True), _record("b", 0.05, contended=True, error=1e-3),
+                 _record("c", 0.02)])
+    cmp = compare_runs(base, head)
+    verdicts = {c.key: c.verdict for c in cmp.cells}
+    assert verdicts == {"a": "unreliable", "b": "regressed", "c": "regressed"}
+    assert {c.key for c in cmp.unreliable} == {"a", "b"}
+    assert cmp.failed
+    # the faster-but-less-accurate trade fails only when asked to
+    head = _run([_record("a", 0.005, error=1e-3), _record("b", 0.01), _record("c", 0.01)])
+    assert [c.verdict for c in compare_runs(base, head).cells if c.key == "a"] == ["traded"]
+    assert not compare_runs(base, head).failed
+    assert compare_runs(base, head, fail_on=("regressed", "traded")).failed
+
+
+def test_contention_from_the_counters(monkeypatch):
+    """Others' CPU is the machine's busy time minus this run's; one tick per core is slack."""
+    clock = {"wall": 0.0, "busy": 0.0, "steal": 0.0, "own": 0.0}
+    monkeypatch.setattr(contention, "_system", lambda: (clock["busy"], clock["steal"]))
+    monkeypatch.setattr(contention, "_own", lambda pids: clock["own"])
+    monkeypatch.setattr(contention.time, "perf_counter", lambda: clock["wall"])
+
+    def window(wall, busy, own, steal=0.0):
+        probe = contention.Probe(pids=(1,))
+        probe.cores = 2
+        for k, v in (("wall", wall), ("busy", busy), ("own", own), ("steal", steal)):
+            clock[k] += v
+        return probe.stop()
+
+    idle = window(1.0, 1.0, 1.0)  # only this run worked
+    assert idle.others == 0 and not idle.contended
+    daemon = window(0.2, 0.23, 0.2)  # a 30 ms blip in a 0.2 s window: within the tick slack
+    assert not daemon.contended
+    busy = window(1.0, 2.0, 1.0)  # another process took a whole core
+    assert busy.others == pytest.approx(1.0) and busy.contended
+    stolen = window(1.0, 1.0, 1.0, steal=0.5)
+    assert stolen.steal == pytest.approx(0.5) and stolen.contended
+    merged = idle.merge(busy)
+    assert merged.contended and merged.others == pytest.approx(0.5) and merged.seconds == 2.0
+
+
+def test_two_busy_processes_are_seen():
+    """The real counters: two spinning processes on this machine are contention."""
+    spin = "import time\nend = time.time() + 5\nwhile time.time() < end: pass\n"
+    procs = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    try:
+        time.sleep(0.3)
+        probe = contention.Probe()
+        end = time.perf_counter() + 0.5
+        while time.perf_counter() < end:
+            sum(range(1000))
+        c = probe.stop()
+    finally:
+        for p in procs:
+            p.kill()
+    assert c is not None and c.contended and c.others > 0.5, c
