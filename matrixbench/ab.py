@@ -61,7 +61,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .compare import UNCOMPARED, Change, Comparison, metric_changes, status_change
-from .paired import RatioInterval, ratio_interval
+from .paired import RatioInterval, min_pairs, ratio_interval
 from .tradeoff import DEFAULT_FAIL_ON, judge
 from .verdict import TIMED
 
@@ -267,6 +267,7 @@ def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: AB
     next one: the vCPUs of a shared machine are not equally fast, and a process the
     scheduler kept on the slower one would carry that into every round."""
     out = CellTiming(number=max(1, math.ceil(settings.block_time / max(estimate, 1e-9))))
+    least = max(settings.min_rounds, min_pairs(settings.confidence))  # fewer give an unbounded interval
     req: dict[str, Any] = {"op": "time", "number": out.number}
     blocks = 0
 
@@ -289,7 +290,7 @@ def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: AB
     for name, i in ORDERS[0]:  # warm-up blocks, not counted
         ask(name, i)
     started = time.perf_counter()
-    while out.rounds < settings.max_rounds:
+    while out.rounds < max(settings.max_rounds, least):
         seconds: dict[tuple[str, int], float] = {}
         contended = False
         if cpus:
@@ -308,7 +309,7 @@ def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: AB
         out.log_ratios.append(math.log((h0 + h1) / (b0 + b1)))
         out.base_aa.append(math.log(b0 / b1))
         out.head_aa.append(math.log(h0 / h1))
-        if len(out.log_ratios) >= settings.min_rounds:
+        if len(out.log_ratios) >= least:
             ci = out.judged(settings.confidence)
             clear = ci.low > 1 + threshold or ci.high < 1 / (1 + threshold)
             if ci.detectable <= threshold / 4 or clear or time.perf_counter() - started > settings.cell_time:
@@ -462,7 +463,7 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
     if timing is not None and rec["base"]["status"] in TIMED and rec["head"]["status"] in TIMED:
         detail.update(rounds=timing.rounds, contended_rounds=timing.contended, number=timing.number,
                       log_ratios=timing.log_ratios, process_spread=math.exp(timing.spread) - 1)
-        if len(timing.log_ratios) < settings.min_rounds and timing.contended:
+        if len(timing.log_ratios) < max(settings.min_rounds, min_pairs(settings.confidence)) and timing.contended:
             time_state = "unreliable"
         elif timing.interval is None:
             time_state = "inconclusive"

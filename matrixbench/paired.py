@@ -48,6 +48,12 @@ def _null_cdf(n: int) -> tuple[float, ...]:
     return tuple(out)
 
 
+def min_pairs(confidence: float) -> int:
+    """The fewest pairs whose signed-rank interval at ``confidence`` is bounded: the most
+    extreme outcome, probability ``2^-n``, must be rarer than ``alpha / 2``."""
+    return max(1, math.ceil(math.log2(2 / (1 - confidence))))
+
+
 @dataclass(frozen=True)
 class RatioInterval:
     """A time ratio head/base: estimate and confidence interval (both as ratios)."""

@@ -146,3 +146,13 @@ def test_two_busy_processes_are_seen():
         for p in procs:
             p.kill()
     assert c is not None and c.contended and c.others > 0.5, c
+
+
+def test_min_pairs_is_the_first_bounded_interval():
+    from matrixbench.paired import min_pairs
+
+    for confidence in (0.9, 0.95, 0.99):
+        n = min_pairs(confidence)
+        d = np.linspace(-0.01, 0.02, n)
+        assert math.isfinite(ratio_interval(d, confidence).high)
+        assert ratio_interval(d[:-1], confidence).high == math.inf

@@ -88,7 +88,8 @@ def test_matrixbench_compare_names_the_slower_cell(repo, measured):
     assert res.returncode == 1, res.stdout
     assert f"regressed: {CELL} (time slower" in res.stderr
     assert f"regressed: {MPA} (time " in res.stderr and "accuracy worse: " in res.stderr
-    assert "reference()" not in res.stderr  # the unchanged method is not flagged
+    # (an unchanged cell may drift past the threshold between two runs minutes apart: the
+    # CI of issue 13 saw the eigh reference 29% slower; `ab` below is what never cries wolf)
     assert "method source changed" in res.stdout
 
 
@@ -101,17 +102,49 @@ def test_pytest_benchmark_compare_fail_names_the_slower_cell(measured):
     assert any("newton_schulz(iters=12)" in line for line in failed), head.stdout[-3000:]
 
 
-@pytest.mark.skipif(importlib.util.find_spec("asv") is None or importlib.util.find_spec("virtualenv") is None,
-                    reason="asv and virtualenv are not installed (pip install -e '.[track]')")
+ASV = importlib.util.find_spec("asv") is not None and importlib.util.find_spec("virtualenv") is not None
+#: ``asv continuous`` builds a virtualenv with torch for the two commits (110 s on the 2-core
+#: machine, an eighth of the whole suite): run by hand, and in CI's slow job, with this set
+SLOW = os.environ.get("MATRIXBENCH_SLOW_TESTS") == "1"
+
+
+def _asv_home(repo: Path) -> dict[str, str]:
+    """asv keeps its machine file in ~: a scratch home, never the user's own; pip keeps its
+    cache where it was (the environments asv builds reuse the wheels already downloaded)."""
+    (repo / ".home").mkdir(exist_ok=True)
+    return {"HOME": str(repo / ".home"),
+            "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))}
+
+
+@pytest.mark.skipif(not ASV, reason="asv and virtualenv are not installed (pip install -e '.[track]')")
+def test_asv_run_in_this_environment_accepts_the_bridge(repo):
+    """``asv run --python=same`` (this environment, no build) on the head commit: exit 0,
+    every cell's time and metrics recorded, metrics a cell lacks skipped the asv way."""
+    git(repo, "checkout", "-q", "main")
+    mine = Path.home() / ".asv-machine.json"
+    before = mine.read_bytes() if mine.exists() else None
+    asv, home = [sys.executable, "-m", "asv"], _asv_home(repo)
+    assert run(repo, *asv, "machine", "--yes", "--machine", "scratch", **home).returncode == 0
+    res = run(repo, *asv, "run", "--python=same", "--quick", "--machine", "scratch", "--set-commit-hash",
+              git(repo, "rev-parse", "HEAD").strip(), "-b", "track_(time|rel_error|iterations)",
+              MATRIXBENCH_ASV_SUITE=str(repo / "suites" / "tiny.yaml"), **home)
+    assert res.returncode == 0, res.stdout[-3000:] + res.stderr[-3000:]
+    results = list((repo / ".asv" / "results" / "scratch").glob("*.json"))
+    results = [p for p in results if p.name != "machine.json"]
+    assert results, res.stdout[-2000:]
+    data = json.loads(results[0].read_text())
+    names = set(data["results"])
+    assert any(n.endswith("track_time") for n in names) and any(n.endswith("track_rel_error") for n in names)
+    assert (mine.read_bytes() if mine.exists() else None) == before  # the user's asv machine file is untouched
+
+
+@pytest.mark.skipif(not ASV, reason="asv and virtualenv are not installed (pip install -e '.[track]')")
+@pytest.mark.skipif(not SLOW, reason="builds a virtualenv with torch (about 2 minutes): set MATRIXBENCH_SLOW_TESTS=1")
 def test_asv_continuous_reports_the_slower_benchmark(repo):
     git(repo, "checkout", "-q", "main")
     config = (repo / "asv.conf.json").read_text()
     assert '"benchmark_dir": "benchmarks"' in config
-    asv = [sys.executable, "-m", "asv"]
-    # asv keeps its machine file in ~: a scratch home, never the user's own; pip keeps its
-    # cache where it was (the environments asv builds reuse the wheels already downloaded)
-    home = {"HOME": str(repo / ".home"), "PIP_CACHE_DIR": os.environ.get("PIP_CACHE_DIR", str(Path.home() / ".cache" / "pip"))}
-    (repo / ".home").mkdir(exist_ok=True)
+    asv, home = [sys.executable, "-m", "asv"], _asv_home(repo)
     assert run(repo, *asv, "machine", "--yes", "--machine", "scratch", **home).returncode == 0
     res = run(repo, *asv, "continuous", "--machine", "scratch", "-b", "track_(time|rel_error)", "main~1", "main",
               timeout=900, MATRIXBENCH_ASV_SUITE=str(repo / "suites" / "tiny.yaml"), **home)
@@ -124,7 +157,7 @@ def test_asv_continuous_reports_the_slower_benchmark(repo):
 
 def ab(repo: Path, *args: str) -> subprocess.CompletedProcess:
     # short cells: a doubling and an accuracy loss need few rounds to show
-    return run(repo, sys.executable, "-m", "matrixbench", "ab", *args, "--min-rounds", "6", "--cell-time", "1.5")
+    return run(repo, sys.executable, "-m", "matrixbench", "ab", *args, "--min-rounds", "8", "--cell-time", "1.5")
 
 
 def test_ab_names_the_slower_and_the_less_accurate_cell(repo):

@@ -129,7 +129,7 @@ def _warn_if_busy(err: Any) -> None:
     measured now is slower than the code, and the cells will be marked contended."""
     from ..contention import busy_now
 
-    busy = busy_now(0.25)
+    busy = busy_now(0.1)
     if busy is not None and busy.contended:
         err.print(Text("warning: ", style="yellow") + Text(
             f"the machine is busy: {busy.describe('before the run')}; "
