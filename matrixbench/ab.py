@@ -31,7 +31,7 @@ machine as much as two commits: the whole run drifts (frequency, a neighbour, th
    processes of one revision show is not evidence about the code). The cell stops when
    the interval is narrow (its half-width under a quarter of the threshold), when it
    clearly lies outside the threshold, at ``max_rounds`` rounds, or when its time budget
-   is spent.
+   is spent (twice the budget while the verdict is still ``inconclusive``).
 6. The time finding is the interval's three-way verdict at the cell's threshold (its
    benchmark's ``regression.threshold``, else ``--threshold``): ``same``, ``slower``,
    ``faster`` or ``inconclusive``; ``unreliable`` when contention left fewer than
@@ -312,7 +312,10 @@ def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: AB
         if len(out.log_ratios) >= least:
             ci = out.judged(settings.confidence)
             clear = ci.low > 1 + threshold or ci.high < 1 / (1 + threshold)
-            if ci.detectable <= threshold / 4 or clear or time.perf_counter() - started > settings.cell_time:
+            spent = time.perf_counter() - started
+            # an undecided cell gets up to twice its budget: a few more rounds often decide it
+            undecided = ci.verdict(threshold) == "inconclusive"
+            if ci.detectable <= threshold / 4 or clear or spent > settings.cell_time * (2 if undecided else 1):
                 break
     if len(out.log_ratios) >= 2:
         out.interval = out.judged(settings.confidence)
