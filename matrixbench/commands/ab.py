@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import time
 from pathlib import Path
 
@@ -33,6 +34,8 @@ def cmd_ab(args: argparse.Namespace) -> int:
                 "the working tree has uncommitted changes: ab measures the commits, not the working tree"))
     except ABError as exc:
         raise UsageError(str(exc)) from None
+    # SIGTERM (a cancelled CI job) ends it like Ctrl-C: the worktrees and processes are removed
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     started = time.perf_counter()
 
     def progress(done: int, total: int, verdict) -> None:
