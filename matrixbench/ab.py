@@ -51,6 +51,7 @@ import math
 import os
 import select
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -322,10 +323,6 @@ def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: AB
     return out
 
 
-def _median(xs: list[float]) -> float | None:
-    return float(sorted(xs)[len(xs) // 2]) if xs else None
-
-
 Progress = Callable[[int, int, Any], None]
 
 
@@ -480,7 +477,8 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
         test = (f"ABBA x{len(timing.log_ratios)} rounds ({timing.contended} contended dropped), "
                 f"{ci.confidence:.0%} interval [{ci.low:.3f}, {ci.high:.3f}] including the "
                 f"{math.exp(timing.spread) - 1:.1%} spread between two processes of one revision")
-        found.append(Change(key, "time", "time (paired)", _median(timing.base_seconds), _median(timing.head_seconds),
+        found.append(Change(key, "time", "time (paired)", statistics.median(timing.base_seconds),
+                            statistics.median(timing.head_seconds),
                             ratio=ci.estimate, test=test, regression=time_state == "slower",
                             improvement=time_state == "faster"))
         detail.update(ratio=ci.estimate, interval=[ci.low, ci.high], detectable=ci.detectable, time=time_state)

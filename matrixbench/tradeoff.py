@@ -62,18 +62,19 @@ class CellVerdict:
     def summary(self) -> str:
         """``"regressed: KEY (time slower x1.302; accuracy same)"``: one line for logs."""
         ratio = "" if self.time_ratio is None else f" x{self.time_ratio:.3f}"
-        acc = self.accuracy if self.metric is None else f"{self.accuracy}: {self.metric} x{fmt_num(self.accuracy_ratio)}"
-        return f"{self.verdict}: {self.key} (time {self.time}{ratio}; accuracy {acc})"
+        return f"{self.verdict}: {self.key} (time {self.time}{ratio}; accuracy {self._accuracy()})"
+
+    def _accuracy(self) -> str:
+        """``"worse: residual x12.7"``, or the bare finding when no metric moved."""
+        return self.accuracy if self.metric is None else f"{self.accuracy}: {self.metric} x{fmt_num(self.accuracy_ratio)}"
 
     def row(self) -> list[str]:
         """The cell as a table row under :data:`HEADER` (console, Markdown, HTML)."""
         ratio = "-" if self.time_ratio is None else f"{self.time_ratio:.3f}"
         if self.interval is not None:
             ratio += f" [{self.interval[0]:.3f}, {self.interval[1]:.3f}]"
-        accuracy = self.accuracy if self.metric is None else \
-            f"{self.accuracy}: {self.metric} x{fmt_num(self.accuracy_ratio)}"
         detectable = "-" if self.detectable is None else f"{100 * self.detectable:.1f}%"
-        return [self.verdict, self.key, self.time, ratio, detectable, accuracy, self.note]
+        return [self.verdict, self.key, self.time, ratio, detectable, self._accuracy(), self.note]
 
 
 #: Columns of :meth:`CellVerdict.row`.
