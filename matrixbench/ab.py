@@ -93,9 +93,13 @@ class ABSettings:
     accuracy_threshold: float = 0.5
     confidence: float = 0.99
     min_rounds: int = 8
-    max_rounds: int = 30
-    #: seconds of calls per timed block (at least one call)
-    block_time: float = 0.02
+    max_rounds: int = 80
+    #: seconds of calls per timed block (at least one call). Short blocks make short
+    #: rounds, and a short round is what cancels the machine's drift: on the 2-core VM of
+    #: issue 13 (A/A, ``ci-polar``) a round's log-ratio varied by 5% (robust sd) with
+    #: 20 ms blocks and 30 rounds, 2-3% with 5 ms blocks and 60-80 rounds in the same
+    #: time; 50 ms blocks were worse than 20 ms.
+    block_time: float = 0.005
     #: seconds of timing per cell (both sides) after which it stops at ``min_rounds``
     cell_time: float = 4.0
     fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
@@ -462,7 +466,8 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
         cmp.compared += 1
     if timing is not None and rec["base"]["status"] in TIMED and rec["head"]["status"] in TIMED:
         detail.update(rounds=timing.rounds, contended_rounds=timing.contended, number=timing.number,
-                      log_ratios=timing.log_ratios, process_spread=math.exp(timing.spread) - 1)
+                      log_ratios=timing.log_ratios, base_aa=timing.base_aa, head_aa=timing.head_aa,
+                      base_seconds=timing.base_seconds, head_seconds=timing.head_seconds, process_spread=math.exp(timing.spread) - 1)
         if len(timing.log_ratios) < max(settings.min_rounds, min_pairs(settings.confidence)) and timing.contended:
             time_state = "unreliable"
         elif timing.interval is None:

@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="relative worsening of a metric that counts (default 0.5)")
     p.add_argument("--confidence", type=probability, default=0.99, help="of the interval on each ratio (default 0.99)")
     p.add_argument("--min-rounds", type=positive_int, default=8, help="clean ABBA rounds before a cell may stop (default 8)")
-    p.add_argument("--max-rounds", type=positive_int, default=30, help="rounds at most per cell (default 30)")
+    p.add_argument("--max-rounds", type=positive_int, default=80, help="rounds at most per cell (default 80)")
     p.add_argument("--cell-time", type=positive_float, default=4.0,
                    help="seconds of timing per cell after which it stops once it has --min-rounds (default 4)")
     p.add_argument("--filter", action="append", help="only cells whose key matches (glob, or substring)")
