@@ -443,7 +443,7 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
     acc_threshold = cell["regression"].get("accuracy_threshold", settings.accuracy_threshold)
     answers = {name: _prepare_team(sides[name], key, cache, timeout) for name in ("base", "head")}
     rec = {name: {"status": a["status"], "reason": a.get("reason", ""), "metrics": a.get("metrics") or {},
-                  "dtype": cell["dtype"]} for name, a in answers.items()}
+                  "dtype": cell["dtype"], "trials": a.get("trials")} for name, a in answers.items()}
     cmp.matched += 1
     detail: dict[str, Any] = {"key": key, "threshold": threshold}
     time_state, timing = "n/a", None

@@ -15,7 +15,7 @@ from typing import Sequence
 from rich.text import Text
 
 from . import registry
-from .commands import ab, calibrate, catalog, compare, report, run
+from .commands import ab, calibrate, catalog, compare, export, report, run
 from .commands.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, cache_dir, env_flag, nonnegative_float,
                               positive_float, positive_int, probability)
 from .console import make_console
@@ -69,8 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", action="append", choices=list(registry.DEVICES), help="only these devices")
     p.add_argument("--backend", action="append", choices=list(registry.BACKENDS), help="only these backends")
     p.add_argument("--methods", action="append", help="only these methods (comma-separated)")
+    p.add_argument("--kinds", action="append", help="only methods of these kinds (comma-separated: "
+                                                     f"{', '.join(registry.KINDS)})")
     p.add_argument("--filter", action="append", help="only cells whose key matches (glob, or substring)")
     p.add_argument("--entry", action="append", help="only these benchmarks of the suites, by name (comma-separated)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the planned cells and the estimated duration (from earlier runs here); run nothing")
     p.add_argument("--results", default="results", help="folder for run files (default: results/)")
     p.add_argument("--resume", metavar="RUN", help="finish an interrupted run file")
     p.add_argument("--timeout", type=positive_float, help="seconds per cell before the worker is killed")
@@ -85,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="do not write the HTML report at the end")
     p.add_argument("--report-dir", default="reports", help="folder for the report (default: reports/)")
     p.add_argument("--rounds", type=positive_int, help="passes over all cells, samples pooled (overrides the suites' timing.rounds)")
+    p.add_argument("--trials", type=positive_int,
+                   help="seeds per randomized cell (a method with a seed parameter; overrides the suites' trials)")
     p.add_argument("--no-table", action="store_true", help="do not print the per-problem tables")
     p.set_defaults(func=run.cmd_run)
 
@@ -95,6 +101,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--results", default="results", help="where to look for the newest run (default: results/)")
     p.add_argument("--jobs", type=positive_int, default=2, help="processes drawing plots (default 2)")
     p.set_defaults(func=report.cmd_report)
+
+    p = sub.add_parser("export", parents=[after], help="write the cells of run files as CSV, JSON lines or Parquet")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run files")
+    p.add_argument("-o", "--output", required=True, help="the file to write (.csv, .jsonl or .parquet)")
+    p.add_argument("--format", choices=["csv", "jsonl", "parquet"], help="default: from the output's suffix")
+    p.set_defaults(func=export.cmd_export)
 
     p = sub.add_parser("calibrate", parents=[after], help="measure and cache the matmul rate and memory bandwidth")
     p.add_argument("--device", action="append", choices=list(registry.DEVICES))

@@ -80,6 +80,7 @@ from scipy.stats import mannwhitneyu
 
 from .results import contended
 from .tradeoff import DEFAULT_FAIL_ON, CellVerdict, judge
+from .trials import ALPHA as SEED_ALPHA, seed_test
 from .verdict import TIMED
 
 EPS = {"float16": 2.0**-10, "bfloat16": 2.0**-7, "float32": 2.0**-23, "float64": 2.0**-52}
@@ -398,9 +399,13 @@ def metric_changes(key: str, base: dict, head: dict, directions: Mapping[str, st
         rel = abs(h - b) / abs(b) if b != 0 else (math.inf if h != b else 0.0)
         big = rel > accuracy_threshold and abs(h - b) > floor
         ratio = h / b if b != 0 else None
+        test = f"relative change > {accuracy_threshold:g} and > {floor:.2g} absolute"
+        p = seed_test(base, head, name) if big else None
+        if p is not None:  # both have trials: the seed distributions must differ too
+            big = p < SEED_ALPHA
+            test += f"; medians over seeds, Mann-Whitney p = {p:.2g} (< {SEED_ALPHA:g} counts)"
         if big:
-            out.append(Change(key, "accuracy", name, b, h, ratio=ratio,
-                              test=f"relative change > {accuracy_threshold:g} and > {floor:.2g} absolute",
+            out.append(Change(key, "accuracy", name, b, h, ratio=ratio, test=test,
                               regression=worse > 0, improvement=worse < 0))
     return out
 

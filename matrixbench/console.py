@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .fmt import fmt_bytes, fmt_num, fmt_time
-from .results import contended, method_label, reference_time
+from .results import ci_text, contended, method_label, reference_time
 
 STATUS_STYLE = {"ok": "green", "inaccurate": "yellow", "nan": "red", "error": "red", "timeout": "red",
                 "crashed": "red", "invalid": "magenta", "skipped": "dim"}
@@ -30,8 +30,8 @@ def results_tables(results: Iterable[dict[str, Any]]) -> list[Table]:
     for problem, group in groups.items():
         metrics = sorted({m for r in group for m in r["metrics"]})
         table = Table(title=Text(problem), title_justify="left", show_lines=False, pad_edge=False)
-        for col in ("method", "backend", "dtype", "device", "status", "median", "IQR", "vs ref"):
-            table.add_column(col, justify="right" if col in ("median", "IQR", "vs ref") else "left")
+        for col in ("method", "backend", "dtype", "device", "status", "median", "95% CI", "IQR", "vs ref"):
+            table.add_column(col, justify="right" if col in ("median", "95% CI", "IQR", "vs ref") else "left")
         for m in metrics:
             table.add_column(m, justify="right")
         table.add_column("GFLOP/s", justify="right")
@@ -44,11 +44,18 @@ def results_tables(results: Iterable[dict[str, Any]]) -> list[Table]:
             if contended(r):
                 status += Text(" contended", style="yellow")
             table.add_row(Text(method_label(r)), r["method"]["backend"], r["dtype"], r["device"], status,
-                          fmt_time(t["median"]) if t else "-", fmt_time(t["iqr"]) if t else "-", speedup,
-                          *[fmt_num(r["metrics"].get(m)) for m in metrics],
+                          fmt_time(t["median"]) if t else "-", ci_text(r), fmt_time(t["iqr"]) if t else "-", speedup,
+                          *[_metric(r, m) for m in metrics],
                           fmt_num(r["gflops"]), fmt_bytes((r["memory"] or {}).get("peak_bytes")))
         tables.append(table)
     return tables
+
+
+def _metric(record: dict[str, Any], name: str) -> str:
+    """A metric; with trials, its median over seeds and [10%, 90%] of them."""
+    spread = ((record.get("trials") or {}).get("spread") or {}).get(name)
+    text = fmt_num(record["metrics"].get(name))
+    return f"{text} [{fmt_num(spread['p10'])}, {fmt_num(spread['p90'])}]" if spread else text
 
 
 def problems_table(results: Iterable[dict[str, Any]]) -> Table | None:

@@ -39,7 +39,8 @@ from .plan import Cell, Problem
 from .record import CellResult
 from .registry import WithInfo
 from .timing import CpuTimer, CudaTimer, measure
-from .verdict import Verdict, check, failed, finite_or_none, judge, preconditions
+from .trials import Trials, run_trials, seeds
+from .verdict import TIMED, Verdict, check, failed, finite_or_none, judge, preconditions
 
 
 @dataclass
@@ -342,4 +343,17 @@ def run_cell(cell: Cell, cache_dir: Path) -> CellResult:
     except Exception as exc:
         result.notes.append(f"the FLOP model failed: {error_reason(exc)[0]}")
     verdict, result.metrics, result.traceback = prepared.evaluate(output, wrote_input=wrote)
+    if len(seeds(cell)) > 1 and verdict.status in TIMED:
+        trials, verdict = score_trials(prepared, verdict, result.metrics, stats.median)
+        result.trials, result.metrics = trials.to_dict(), trials.medians()
     return result.set(verdict)
+
+
+def score_trials(prepared: PreparedCell, verdict: Verdict, metrics: dict[str, float | None],
+                 seconds: float | None) -> tuple[Trials, Verdict]:
+    """The further seeds of a randomized cell, each called once on the prepared inputs and
+    scored (see :mod:`matrixbench.trials`)."""
+    cell = prepared.cell
+    timer = CudaTimer() if cell.device == "cuda" else CpuTimer()
+    return run_trials(cell, (verdict, metrics), seconds, lambda c: bind(c, prepared.inputs),
+                      lambda out: prepared.evaluate(out), timer)

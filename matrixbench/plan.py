@@ -90,6 +90,8 @@ class Cell:
     threads: int | None = None
     #: the benchmark's own regression thresholds (see :data:`matrixbench.suite.REGRESSION_SCHEMA`)
     regression: tuple[tuple[str, float], ...] = ()
+    #: seeds of a randomized method (:mod:`matrixbench.trials`); not part of the key
+    trials: int = 1
 
     @property
     def key(self) -> str:
@@ -104,6 +106,10 @@ def _excluded(point: Mapping[str, Any], exclude: Iterable[Mapping[str, Any]]) ->
     return any(all(point.get(k) == v for k, v in ex.items()) for ex in exclude)
 
 
+class PlanError(ValueError):
+    """A problem that cannot be planned (a generator's plan-time parameters failed)."""
+
+
 def problems_of(entry: Entry) -> list[Problem]:
     task = registry.TASKS[entry.task]
     out: list[Problem] = []
@@ -114,6 +120,12 @@ def problems_of(entry: Entry) -> list[Problem]:
                 if _excluded({**gp, **tp}, spec.exclude):
                     continue
                 params = resolve(gen.params, gp)
+                if gen.derive is not None:
+                    try:
+                        params.update(gen.derive(dict(params)))
+                    except Exception as exc:  # noqa: BLE001 - any failure is the suite's problem, said plainly
+                        raise PlanError(f"benchmark {entry.name!r}, generator {gen.name!r} {params}: "
+                                        f"{type(exc).__name__}: {exc}") from None
                 tparams = keyed(task.params, resolve(task.params, tp))
                 out.append(Problem(task.name, gen.name, tuple(sorted(params.items())), spec.seed, tuple(sorted(tparams.items()))))
     return list(dict.fromkeys(out))
@@ -129,8 +141,12 @@ def plan(
     patterns: Iterable[str] | None = None,
     threads: int | None = None,
     entries: Iterable[str] | None = None,
+    kinds: Iterable[str] | None = None,
+    trials: int | None = None,
 ) -> list[Cell]:
-    """Expand suites into cells, in suite order, filtered by entry, device, backend, method and key pattern.
+    """Expand suites into cells, in suite order, filtered by entry, device, backend, method,
+    method kind (``reference``, ``baseline``, ``optimized``) and key pattern; ``trials``
+    overrides the benchmarks' ``trials``.
 
     ``patterns`` are shell-style globs matched against the key; a pattern without a
     wildcard matches as a substring. ``entries`` names benchmarks of the suites: a cell
@@ -141,6 +157,7 @@ def plan(
     device_set = set(devices) if devices else None
     backend_set = set(backends) if backends else None
     method_set = set(methods) if methods else None
+    kind_set = set(kinds) if kinds else None
     globs = [p if any(c in p for c in "*?[") else f"*{p}*" for p in (patterns or [])]
     cells: dict[str, Cell] = {}
     for suite in suites:
@@ -153,6 +170,8 @@ def plan(
                     if method_set is not None and mspec.name not in method_set:
                         continue
                     meth = registry.METHODS[(entry.task, mspec.name)]
+                    if kind_set is not None and meth.kind not in kind_set:
+                        continue
                     backends = mspec.backends or [b for b in meth.backends if not entry.backends or b in entry.backends]
                     for mp, backend, dtype, device in itertools.product(expand(mspec.grid), backends, entry.dtypes,
                                                                         entry.devices):
@@ -163,7 +182,7 @@ def plan(
                         gates = tuple(sorted((m, g[dtype]) for m, g in entry.gates.items() if dtype in g))
                         cell = Cell(problem, meth.name, tuple(sorted(params.items())), backend, dtype, device,
                                     suite.name, entry.name, gates, timing, threads or entry.threads,
-                                    tuple(sorted(entry.regression.items())))
+                                    tuple(sorted(entry.regression.items())), trials or entry.trials)
                         if globs and not any(fnmatch.fnmatchcase(cell.key, g) for g in globs):
                             continue
                         cells.setdefault(cell.key, cell)

@@ -50,6 +50,9 @@ class CellResult:
     timing_settings: dict[str, Any] = field(default_factory=dict)
     #: the benchmark's regression thresholds from its suite (``compare`` uses them)
     regression: dict[str, float] = field(default_factory=dict)
+    #: every seed's metrics and seconds of a randomized cell run with ``trials`` (then
+    #: ``metrics`` are the medians over seeds); see :mod:`matrixbench.trials`
+    trials: dict[str, Any] | None = None
     input_checksum: str | None = None
     notes: list[str] = field(default_factory=list)
     traceback: str | None = None
@@ -105,7 +108,7 @@ class CellResult:
         d = asdict(self)
         d["time"] = self.time.to_dict() if self.time else None
         d["contention"] = self.contention.to_dict() if self.contention else None
-        for name in ("traceback", "input_checksum"):
+        for name in ("traceback", "input_checksum", "trials"):
             if d[name] is None:
                 del d[name]
         return d

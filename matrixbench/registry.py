@@ -138,6 +138,9 @@ class Generator:
     #: the one task whose inputs this generator makes (a dict shaped for that task, say);
     #: None for a generic generator that any task may use
     task: str | None = None
+    #: parameters computed when a suite is planned (they enter the problem key), e.g. a
+    #: file's content hash: ``derive(params) -> {name: value}``
+    derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None
 
     @property
     def version(self) -> str:
@@ -260,9 +263,11 @@ def generator(
     params: Mapping[str, Param] | None = None,
     requires: tuple[str, ...] = (),
     task: str | None = None,
+    derive: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> Callable[[Callable[..., np.ndarray]], Callable[..., np.ndarray]]:
     """Decorator registering a problem generator ``fn(rng, **params)``; ``task`` names the
-    one task it serves (it lives in that task's folder), None for a generic one."""
+    one task it serves (it lives in that task's folder), None for a generic one;
+    ``derive`` computes parameters when a suite is planned (see :class:`Generator`)."""
 
     def register(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
         gen_name = name or fn.__name__
@@ -276,6 +281,7 @@ def generator(
             requires=tuple(requires),
             description=_first_line(fn.__doc__),
             task=task,
+            derive=derive,
         )
         return fn
 

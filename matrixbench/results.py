@@ -26,6 +26,21 @@ def median_time(record: Record) -> float | None:
     return t["median"] if t and record["status"] in TIMED else None
 
 
+def median_ci(record: Record) -> tuple[float, float] | None:
+    """The 95% bootstrap interval of the cell's median time, where recorded."""
+    t = record.get("time")
+    ci = t.get("median_ci") if t and record["status"] in TIMED else None
+    return (ci[0], ci[1]) if ci else None
+
+
+def ci_text(record: Record) -> str:
+    """The interval of the median as ``±x%`` of the median (its larger side), or ``-``."""
+    ci, t = median_ci(record), median_time(record)
+    if not ci or not t:
+        return "-"
+    return f"±{max(t - ci[0], ci[1] - t) / t:.1%}"
+
+
 def contended(record: Record) -> bool:
     """True when the cell was timed while other processes used the CPU (see
     :mod:`matrixbench.contention`): its time says little about the code."""

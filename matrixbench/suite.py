@@ -53,6 +53,8 @@ TIMING_SCHEMA = {
     "type": "object",
     "properties": {
         "warmup": {"type": "integer", "minimum": 0},
+        "warmup_max": {"type": "integer", "minimum": 1},
+        "settle": {"type": "number", "minimum": 0, "maximum": 1},
         "min_time": {"type": "number", "minimum": 0},
         "max_time": {"type": "number", "exclusiveMinimum": 0},
         "min_repeats": {"type": "integer", "minimum": 1},
@@ -93,6 +95,8 @@ _ENTRY_PROPERTIES = {
     "timing": TIMING_SCHEMA,
     "threads": {"type": "integer", "minimum": 1},
     "regression": REGRESSION_SCHEMA,
+    #: seeds per randomized cell (see :mod:`matrixbench.trials`)
+    "trials": {"type": "integer", "minimum": 1, "maximum": 10000},
 }
 ENTRY_SCHEMA = {
     "type": "object",
@@ -155,6 +159,8 @@ class Entry:
     threads: int | None
     #: thresholds of ``compare``/``ab`` for this benchmark's cells (``threshold``, ``accuracy_threshold``)
     regression: dict[str, float] = field(default_factory=dict)
+    #: seeds per randomized cell (``trials: N``)
+    trials: int = 1
     line: int | None = field(default=None, compare=False)
 
 
@@ -344,6 +350,7 @@ def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[En
         timing=dict(data.get("timing", {})),
         threads=data.get("threads"),
         regression={k: float(v) for k, v in data.get("regression", {}).items()},
+        trials=int(data.get("trials", 1)),
         line=src.line(base),
     )
     return (entry if not errors else None), errors

@@ -2,15 +2,18 @@
 
 Only the method's call is timed; its output is complete before the clock stops.
 
-1. ``warmup`` calls, not counted (compilation, caches, lazy initialization); the last
-   one also estimates the cost of a call.
+1. Warm-up calls, not counted (compilation, caches, lazy initialization): at least
+   ``warmup``, then more until the call time settles (a call no more than ``settle``
+   faster than the one before), at most ``warmup_max`` calls or ``max_time / 2``
+   seconds. The last one estimates the cost of a call; the record keeps the count.
 2. Calibration: ``number`` calls per sample so that a sample lasts at least
    ``sample_time`` (well above the timer's resolution), as ``timeit.autorange`` and asv do.
 3. Repeats: samples are taken until ``min_time`` has passed and ``min_repeats`` samples
    exist, or earlier once at least ``min_repeats`` samples have an IQR/median below
    ``iqr_stop``; never past ``max_time`` (at least one sample is always taken).
-4. Statistics: median (the figure to quote), IQR, min, mean, max, count, raw samples
-   (seconds per call).
+4. Statistics: median (the figure to quote), its 95% percentile-bootstrap interval
+   (``scipy.stats.bootstrap``, fixed seed, from 5 samples on), IQR, min, mean, max,
+   count, raw samples (seconds per call).
 5. Rounds (``rounds: R``, as asv's ``rounds``): the runner passes over the whole list of
    cells R times, each pass giving every cell ``1/R`` of its time budget, and pools the
    samples. A slow spell of a shared machine (another tenant, a thermal or frequency
@@ -23,6 +26,7 @@ synchronize; in ``cold`` mode the L2 cache is flushed before each sample.
 
 from __future__ import annotations
 
+import inspect
 import math
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
@@ -34,6 +38,8 @@ import numpy as np
 @dataclass(frozen=True)
 class TimingSettings:
     warmup: int = 1
+    warmup_max: int = 20
+    settle: float = 0.1
     min_time: float = 0.2
     max_time: float = 2.0
     min_repeats: int = 5
@@ -80,8 +86,18 @@ class TimeStats:
     timer: str
     unit: str = "s"
     rounds: list[dict[str, Any]] = field(default_factory=list)
+    #: 95% bootstrap interval of the median (None: fewer than 5 samples, or not yet
+    #: computed: :meth:`to_dict` fills it in)
+    median_ci: list[float] | None = None
+    #: warm-up calls made before the samples (see ``measure``)
+    warmup: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        # The interval is computed here, where the record is saved (the parent process),
+        # not in the worker right after timing: a method that left busy threads behind
+        # would make a bootstrap there as slow as its timeout.
+        if self.median_ci is None:
+            self.median_ci = median_interval(self.samples)
         return asdict(self)
 
     @classmethod
@@ -100,7 +116,25 @@ class TimeStats:
         pooled = summarize(self.samples + other.samples, max(self.number, other.number), other.timer,
                            self.total + other.total)
         pooled.rounds = self.rounds + other.rounds
+        pooled.warmup = self.warmup + other.warmup
         return pooled
+
+
+def median_interval(samples: list[float], confidence: float = 0.95) -> list[float] | None:
+    """Percentile-bootstrap interval of the median (999 resamples, seed 0: the same samples
+    always give the same interval); None below 5 samples, where it means little."""
+    from scipy.stats import bootstrap
+
+    arr = np.asarray(samples, dtype=float)
+    if len(arr) < 5:
+        return None
+    if arr.min() == arr.max():
+        return [float(arr[0]), float(arr[0])]
+    seed = {"rng": np.random.default_rng(0)} if "rng" in inspect.signature(bootstrap).parameters \
+        else {"random_state": np.random.default_rng(0)}  # scipy < 1.15
+    res = bootstrap((arr,), np.median, confidence_level=confidence, n_resamples=999, method="percentile",
+                    vectorized=True, **seed)
+    return [float(res.confidence_interval.low), float(res.confidence_interval.high)]
 
 
 def summarize(samples: list[float], number: int, timer: str, total: float) -> TimeStats:
@@ -151,11 +185,26 @@ class CudaTimer:
         return start.elapsed_time(end) * 1e-3
 
 
+def warm_up(call: Callable[[], Any], settings: TimingSettings, timer: CpuTimer | CudaTimer) -> tuple[float, int]:
+    """Warm-up calls until the call time settles (see the module docstring): the last
+    call's seconds (the estimate of one call) and the number of calls."""
+    times: list[float] = []
+    begin = time.perf_counter()
+    while True:
+        times.append(timer.sample(call, 1))
+        if len(times) < max(settings.warmup, 1):
+            continue
+        settled = len(times) >= 2 and times[-1] >= (1 - settings.settle) * times[-2]
+        # a call that alone takes half the budget is not repeated to see it settle
+        spent = time.perf_counter() - begin >= settings.max_time / 2
+        if settled or spent or len(times) >= max(settings.warmup_max, settings.warmup, 1):
+            break
+    return times[-1], len(times)
+
+
 def measure(call: Callable[[], Any], settings: TimingSettings, timer: CpuTimer | CudaTimer) -> TimeStats:
     """Time ``call`` per the methodology above; returns seconds per call."""
-    estimate = math.inf
-    for _ in range(max(settings.warmup, 1)):
-        estimate = timer.sample(call, 1)
+    estimate, warmups = warm_up(call, settings, timer)
     number = 1 if estimate >= settings.sample_time else max(1, math.ceil(settings.sample_time / max(estimate, 1e-9)))
     samples: list[float] = []
     begin = time.perf_counter()
@@ -170,4 +219,6 @@ def measure(call: Callable[[], Any], settings: TimingSettings, timer: CpuTimer |
             q1, med, q3 = np.percentile(samples, [25, 50, 75])
             if med > 0 and (q3 - q1) / med <= settings.iqr_stop and len(samples) >= 2 * settings.min_repeats:
                 break
-    return summarize(samples, number, timer.name, time.perf_counter() - begin)
+    stats = summarize(samples, number, timer.name, time.perf_counter() - begin)
+    stats.warmup = warmups
+    return stats

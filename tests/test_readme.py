@@ -197,6 +197,15 @@ def test_run_file_snippet_runs(ran):
     assert res.stdout.strip() and ("/numpy/" in res.stdout or "/torch/" in res.stdout), res.stdout
 
 
+def test_load_snippet_runs(ran):
+    """The notebook example: every run file made by the README commands as one DataFrame."""
+    work: Path = ran["__work__"]  # type: ignore[assignment]
+    body = next(b for lang, b in BLOCKS if lang == "python" and "matrixbench.load" in b)
+    res = subprocess.run([sys.executable, "-c", body], cwd=work, env=env(work), capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    assert "time_median" in res.stdout or "method" in res.stdout, res.stdout
+
+
 def test_every_option_and_variable_is_documented():
     synopsis = next(b for lang, b in BLOCKS if not lang and b.startswith("matrixbench [--plugin"))
     parser = build_parser()

@@ -56,8 +56,10 @@ def cmd_ab(args: argparse.Namespace) -> int:
     if args.report:
         from ..report import write_comparison
 
-        page, md = write_comparison(cmp, Path(args.report))
+        # the measurements first: a report that fails to render must not lose minutes of rounds
+        Path(args.report).mkdir(parents=True, exist_ok=True)
         (Path(args.report) / "ab.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+        page, md = write_comparison(cmp, Path(args.report))
         out.print(f"comparison page: {page}\nMarkdown summary: {md}\nevery round: {Path(args.report) / 'ab.json'}",
                   highlight=False)
     return EXIT_FAIL if cmp.failed else EXIT_OK

@@ -46,7 +46,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from ..limits import PlanTooLarge, check_plan
-    from ..plan import plan
+    from ..plan import PlanError, plan
 
     plugins(args.plugin, args.tasks)
     out = make_console()
@@ -55,6 +55,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             check_plan([s])
         except PlanTooLarge as exc:
             raise UsageError(f"{s.file}: {exc}") from None
-        cells = plan([s])
+        try:
+            cells = plan([s])
+        except PlanError as exc:
+            raise UsageError(f"{s.file}: {exc}") from None
         out.print(f"{s.file}: ok ({len(s.entries)} benchmark(s), {len(cells)} cells)", highlight=False)
     return EXIT_OK

@@ -24,8 +24,8 @@ from ..verdict import NOT_FAILURES
 from .common import EXIT_FAIL, EXIT_OK, REPO_ROOT, UsageError, cache_dir, find_suite, load, plugins
 
 #: Options stored in the run file, so that ``--resume`` plans the same cells.
-STORED = ("suites", "quick", "device", "backend", "methods", "filter", "entry", "timeout", "threads", "plugin",
-          "tasks", "rounds", "max_cells", "max_bytes")
+STORED = ("suites", "quick", "device", "backend", "methods", "kinds", "filter", "entry", "timeout", "threads", "plugin",
+          "tasks", "rounds", "trials", "max_cells", "max_bytes")
 
 
 @dataclass
@@ -37,6 +37,7 @@ class RunOptions:
     device: list[str] | None = None
     backend: list[str] | None = None
     methods: list[str] | None = None
+    kinds: list[str] | None = None
     filter: list[str] | None = None
     entry: list[str] | None = None
     timeout: float | None = None
@@ -44,6 +45,7 @@ class RunOptions:
     plugin: list[str] = field(default_factory=list)
     tasks: list[str] = field(default_factory=list)
     rounds: int | None = None
+    trials: int | None = None
     max_cells: int | None = None
     max_bytes: float | None = None
 
@@ -69,7 +71,7 @@ def _names(values: list[str] | None) -> list[str]:
 def plan_cells(opts: RunOptions) -> tuple[list[Any], list[Any], list[str]]:
     """(suites, cells, suite paths) of ``opts``; unknown names are usage errors."""
     from ..limits import PlanTooLarge, check_plan
-    from ..plan import plan
+    from ..plan import PlanError, plan
     from ..timing import QUICK
 
     paths = [str(find_suite(p)) for p in (opts.suites or ["default"])]
@@ -81,6 +83,10 @@ def plan_cells(opts: RunOptions) -> tuple[list[Any], list[Any], list[str]]:
             close = difflib.get_close_matches(m, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UsageError(f"--methods: unknown method {m!r}{hint}; known: {', '.join(sorted(known))}")
+    kinds = _names(opts.kinds)
+    for k in kinds:
+        if k not in registry.KINDS:
+            raise UsageError(f"--kinds: unknown kind {k!r}; one of {', '.join(registry.KINDS)}")
     entries = _names(opts.entry)
     names = {e.name for s in suites for e in s.entries}
     for e in entries:
@@ -94,8 +100,11 @@ def plan_cells(opts: RunOptions) -> tuple[list[Any], list[Any], list[str]]:
     except PlanTooLarge as exc:
         raise UsageError(f"{exc} (--max-cells and --max-bytes raise the limits)") from None
     overrides = {**(QUICK if opts.quick else {}), **({"rounds": opts.rounds} if opts.rounds else {})}
-    cells = plan(suites, timing_overrides=overrides or None, devices=opts.device, backends=opts.backend, methods=methods,
-                 patterns=opts.filter, threads=opts.threads, entries=entries)
+    try:
+        cells = plan(suites, timing_overrides=overrides or None, devices=opts.device, backends=opts.backend,
+                     methods=methods, patterns=opts.filter, threads=opts.threads, entries=entries, kinds=kinds, trials=opts.trials)
+    except PlanError as exc:
+        raise UsageError(str(exc)) from None
     return suites, cells, paths
 
 
@@ -177,6 +186,18 @@ def _print_summary(args: argparse.Namespace, run_file: RunFile, out: Any) -> Non
         out.print(f"report: {page}", highlight=False)
 
 
+def _dry_run(args: argparse.Namespace, cells: list[Any], out: Any) -> int:
+    """Print the planned cells and the estimated duration; run nothing, write nothing."""
+    from ..environment import machine_name
+    from ..estimate import estimate
+
+    for cell in cells:
+        out.print(cell.key, highlight=False, soft_wrap=True)
+    est = estimate(cells, Path(args.results), machine_name())
+    out.print(f"\n{len(cells)} cells, {est.describe()}", highlight=False)
+    return EXIT_OK
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .calibrate import record_calibration
 
@@ -193,8 +214,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     opts.plugin = plugins(opts.plugin, opts.tasks)
     suites, cells, paths = plan_cells(opts)
     if not cells:
-        raise UsageError("no cell matches: check --entry, --device, --backend, --methods and --filter")
+        raise UsageError("no cell matches: check --entry, --device, --backend, --methods, --kinds and --filter")
     out, err = make_console(), make_console(stderr=True)
+    if args.dry_run:
+        return _dry_run(args, cells, out)
     try:
         run_file = _open(args, opts, suites, cells, paths, err)
     except RunFileError as exc:

@@ -26,6 +26,8 @@ module          generators      what
                                 per row (sketching, least squares, products)
 ``lowrank``     ``lowrank_``    decaying low-rank signal (exponential or polynomial,
                 ``decay``       effective rank) plus a noise tail
+``files``       ``file``        your own matrix: .npy, .npz, Matrix Market,
+                                .safetensors; its content hash in the key
 ==============  ==============  ====================================================
 
 ``real_data`` loads and checksums the files of ``datasets/`` (no generator); ``common``
@@ -38,7 +40,7 @@ with ``task="<name>"`` (``implementations/lstsq/generators.py``, for one).
 
 from . import classical, covariance, gram, spd  # noqa: F401  (importing registers them)
 from . import singular, weights  # noqa: F401
-from . import lowrank, tall  # noqa: F401
+from . import files, lowrank, tall  # noqa: F401
 from .real_data import DatasetError, load_dataset
 
 __all__ = ["DatasetError", "load_dataset"]

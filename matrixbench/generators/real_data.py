@@ -35,7 +35,10 @@ import yaml
 ENV_VAR = "MATRIXBENCH_DATASETS"
 CATALOG = "catalog.yaml"
 
-_REQUIRED_KEYS = ("file", "format", "header_rows", "label_columns", "shape", "sha256")
+_REQUIRED_KEYS = ("file", "format", "shape", "sha256")
+_TABLE_KEYS = ("header_rows", "label_columns")
+#: formats of matrices (read by the ``file`` generator, :mod:`.files`), not feature tables
+MATRIX_FORMATS = ("mtx", "npy", "npz", "safetensors")
 _SAFE_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -75,15 +78,17 @@ def _check_entry(path: Path, name: str, entry: Any) -> None:
     where = f"{path}: datasets.{name}"
     if not isinstance(entry, dict):
         raise DatasetError(f"{where}: expected a mapping, found {entry!r}")
-    missing = [k for k in _REQUIRED_KEYS if k not in entry]
+    table = entry.get("format") == "csv"
+    missing = [k for k in _REQUIRED_KEYS + (_TABLE_KEYS if table else ()) if k not in entry]
     if missing:
         raise DatasetError(f"{where}: missing key(s) {missing}")
     file = entry["file"]
     if not isinstance(file, str) or not _SAFE_FILE.match(file):
         raise DatasetError(f"{where}.file: expected a bare file name, found {file!r}")
-    if entry["format"] != "csv":
-        raise DatasetError(f"{where}.format: expected 'csv', found {entry['format']!r}")
-    for key in ("header_rows", "label_columns"):
+    if not table and entry["format"] not in MATRIX_FORMATS:
+        raise DatasetError(f"{where}.format: expected 'csv' or a matrix format "
+                           f"({', '.join(MATRIX_FORMATS)}), found {entry['format']!r}")
+    for key in _TABLE_KEYS if table else ():
         value = entry[key]
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise DatasetError(f"{where}.{key}: expected an integer >= 0, found {value!r}")
@@ -116,6 +121,9 @@ def _load(directory: str, name: str) -> np.ndarray:
     if name not in catalog:
         raise DatasetError(f"unknown data set {name!r}; known: {sorted(catalog)} (in {folder})")
     entry = catalog[name]
+    if entry["format"] != "csv":
+        raise DatasetError(f"data set {name!r} is a matrix ({entry['format']}): read it with the "
+                           f"file generator (path: {entry['file']})")
     path = folder / entry["file"]
     try:
         raw = path.read_bytes()

@@ -11,13 +11,20 @@ import html
 from typing import Any
 
 from ..fmt import fmt_num, fmt_time
-from ..results import contended
+from ..results import ci_text, contended
 from .model import ReportModel
 
 
 def esc(value: Any) -> str:
     text = "-" if value is None else str(value)
     return html.escape(text, quote=False).replace("|", "\\|").replace("`", "\\`").replace("\n", " ")
+
+
+def _metric(record: dict[str, Any], name: str) -> str:
+    """A metric; with trials, its median over seeds and the 10-90% range."""
+    spread = ((record.get("trials") or {}).get("spread") or {}).get(name)
+    text = _num(record["metrics"].get(name))
+    return f"{text} ({_num(spread['p10'])} to {_num(spread['p90'])})" if spread else text
 
 
 def _num(v: Any) -> str:
@@ -53,9 +60,10 @@ def summary(model: ReportModel, max_not_ok: int = 200) -> str:
             out += [f"**{esc(p.key)}**", ""]
             rows = [[esc(row.label), esc(row.record["method"]["backend"]), esc(row.record["dtype"]), esc(row.record["device"]),
                      esc(row.record["status"]) + (" (contended)" if contended(row.record) else ""),
-                     fmt_time(row.time), f"{fmt_num(row.vs_reference)}x" if row.vs_reference else "-",
-                     *[_num(row.record["metrics"].get(m)) for m in p.metrics]] for row in p.rows]
-            out += [table(["method", "backend", "dtype", "device", "status", "median", "vs reference", *map(esc, p.metrics)], rows), ""]
+                     fmt_time(row.time), ci_text(row.record), f"{fmt_num(row.vs_reference)}x" if row.vs_reference else "-",
+                     *[_metric(row.record, m) for m in p.metrics]] for row in p.rows]
+            out += [table(["method", "backend", "dtype", "device", "status", "median", "95% CI", "vs reference",
+                           *map(esc, p.metrics)], rows), ""]
         out += ["</details>", ""]
         if t.not_ok:
             out += [f"<details><summary>{len(t.not_ok)} cell(s) not ok</summary>", ""]

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import registry
-from ..results import (TIMED, baseline_time, group_by, latest_records, median_time, method_label, pareto_front,
-                       reference_time, speedup)
+from ..fmt import fmt_time
+from ..results import (TIMED, baseline_time, ci_text, group_by, latest_records, median_ci, median_time, method_label,
+                       pareto_front, reference_time, speedup)
 from ..scaling import PowerFit, fit_power_law
 
 Record = dict[str, Any]
@@ -39,6 +40,8 @@ class Row:
     vs_baseline: float | None
     peak_share: float | None
     peak_source: str | None
+    ci: str = "-"  # the median's 95% interval, as ±x%
+    ci_range: str = ""  # ... and as its two ends
 
 
 @dataclass
@@ -49,6 +52,8 @@ class Series:
     dtype: str
     device: str
     points: list[tuple[float, float, str]]  # (time, metric, label)
+    #: per point, the 10-90% range of the metric over seeds (cells run with trials), else None
+    spread: list[tuple[float, float] | None] = field(default_factory=list)
 
 
 @dataclass
@@ -204,9 +209,17 @@ def _rows(group: list[Record], calibration: dict[str, dict[str, Any]]) -> list[R
     for r in group:
         t = median_time(r)
         share, source = _peak(r, calibration)
+        ci = median_ci(r)
         rows.append(Row(r, method_label(r), t, r["time"]["iqr"] if t is not None else None,
-                        speedup(reference_time(r, group), t), speedup(baseline_time(r, group), t), share, source))
+                        speedup(reference_time(r, group), t), speedup(baseline_time(r, group), t), share, source,
+                        ci_text(r), f"{fmt_time(ci[0])} to {fmt_time(ci[1])}" if ci else ""))
     return rows
+
+
+def seed_range(record: Record, metric: str) -> tuple[float, float] | None:
+    """The 10-90% range of ``metric`` over the seeds of a cell run with trials."""
+    spread = ((record.get("trials") or {}).get("spread") or {}).get(metric)
+    return (max(spread["p10"], PLOT_FLOOR), max(spread["p90"], PLOT_FLOOR)) if spread else None
 
 
 def _accuracy(group: list[Record], primary: str | None, direction: str) -> tuple[list[Series], list[tuple[float, float, str]]]:
@@ -216,8 +229,9 @@ def _accuracy(group: list[Record], primary: str | None, direction: str) -> tuple
     series = []
     for (name, backend, dtype, device), rs in group_by(
             timed, lambda r: (r["method"]["name"], r["method"]["backend"], r["dtype"], r["device"])).items():
-        pts = sorted((median_time(r), max(r["metrics"][primary], PLOT_FLOOR), method_label(r)) for r in rs)
-        series.append(Series(f"{name} {backend}", dtype, device, pts))
+        rs = sorted(rs, key=lambda r: (median_time(r), r["metrics"][primary]))
+        pts = [(median_time(r), max(r["metrics"][primary], PLOT_FLOOR), method_label(r)) for r in rs]
+        series.append(Series(f"{name} {backend}", dtype, device, pts, [seed_range(r, primary) for r in rs]))
     points = [(median_time(r), max(r["metrics"][primary], PLOT_FLOOR),
                f"{method_label(r)} {r['method']['backend']} {r['dtype']} {r['device']}")
               for r in timed]

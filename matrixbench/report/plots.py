@@ -58,8 +58,9 @@ def _svg(fig: Figure) -> str:
 
 
 def accuracy_vs_time(pv: ProblemView, metric: str) -> str | None:
-    """One marker per cell; a method's parameter sweep joined as a curve; the Pareto front
-    drawn as a staircase with its members named."""
+    """One marker per cell; a method's parameter sweep joined as a curve; a cell run with
+    trials has a vertical bar over the 10-90% range of its seeds; the Pareto front drawn
+    as a staircase with its members named."""
     if not pv.accuracy:
         return None
     fig, (ax,) = _figure(3.8)
@@ -70,8 +71,12 @@ def accuracy_vs_time(pv: ProblemView, metric: str) -> str | None:
     for s in pv.accuracy:
         xs, ys = [p[0] for p in s.points], [p[1] for p in s.points]
         v = variants.index((s.dtype, s.device))
+        color = COLORS[names.index(s.name) % len(COLORS)]
         ax.plot(xs, ys, styles[v % len(styles)], marker=MARKERS[v % len(MARKERS)],
-                color=COLORS[names.index(s.name) % len(COLORS)], ms=4, lw=1, label=f"{s.name} {s.dtype} {s.device}")
+                color=color, ms=4, lw=1, label=f"{s.name} {s.dtype} {s.device}")
+        for x, r in zip(xs, s.spread):  # the 10-90% range over seeds (trials)
+            if r is not None:
+                ax.plot([x, x], list(r), color=color, lw=2, alpha=0.45, solid_capstyle="butt")
     if pv.front:
         fx = [p[0] for p in pv.front]
         fy = [p[1] for p in pv.front]

@@ -314,3 +314,12 @@ def probe_lstsq(rng: np.random.Generator, m: int, n: int, consistent: bool = Fal
     else:
         b = g
     return {"A": A, "b": b}
+
+
+@method("probe", kind="optimized", backends=("numpy",),
+        params={"seed": Param(int, 0, min=0), "bad_seed": Param(int, -1, doc="the seed that returns NaN (-1: none)")})
+def seeded(A, offset=0.0, seed=0, bad_seed=-1):
+    """2 A with a seeded relative perturbation of size (1 + seed) 1e-6; NaN for ``bad_seed``."""
+    if seed == bad_seed:
+        return np.full_like(A, np.nan)
+    return 2 * A * (1 + (1 + seed) * 1e-6) + offset
