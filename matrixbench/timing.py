@@ -66,8 +66,8 @@ class TimingSettings:
                        min_repeats=max(1, math.ceil(self.min_repeats / r)))
 
 
-#: ``--quick``: a few samples, a fraction of a second a cell.
-QUICK = {"warmup": 1, "min_time": 0.0, "max_time": 0.25, "min_repeats": 3}
+#: ``--quick``: one warm-up call, a few samples, a fraction of a second a cell.
+QUICK = {"warmup": 1, "warmup_max": 1, "min_time": 0.0, "max_time": 0.25, "min_repeats": 3}
 
 
 @dataclass
