@@ -67,11 +67,9 @@ class Trials:
         self.seconds.append(seconds)
 
     def medians(self) -> dict[str, float | None]:
-        out: dict[str, float | None] = {}
-        for name, values in self.metrics.items():
-            ok = [v for v in values if v is not None and math.isfinite(v)]
-            out[name] = float(np.median(ok)) if ok else None
-        return out
+        """Each metric's median over the seeds (None when no seed gave a finite value)."""
+        spread = self.spread()
+        return {name: spread[name]["median"] if name in spread else None for name in self.metrics}
 
     def spread(self) -> dict[str, dict[str, float]]:
         out = {}
