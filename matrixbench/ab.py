@@ -11,27 +11,28 @@ machine as much as two commits: the whole run drifts (frequency, a neighbour, th
 2. For each cell both sides plan, generate the problem, call the method once and score it
    (status and metrics: the accuracy half of the verdict). Both then time blocks of the
    same number of calls (at least ``block_time`` seconds a block).
-3. **Two processes per revision.** The same code in two processes of one machine is not
-   equally fast: where a process's long-lived buffers land in memory (MKL's, the
-   allocator's) made one up to 30% faster than another on the 2-core VM this was built
-   on, for as long as both lived. So each revision runs in two processes (A0, A1; B0,
-   B1), every block times a fresh copy of the inputs (:func:`matrixbench.execute.fresh_copy`),
-   and MKL allocates per call (:data:`SIDE_ENV`).
-4. **ABBA rounds**: a round times A0, B0, B1, A1 (the next B0, A0, A1, B1), and gives one
-   paired ratio ``(B0 + B1) / (A0 + A1)``; a drift that is linear over the round cancels,
-   and no two processes run at the same time. The same round gives two A/A ratios,
-   A0/A1 and B0/B1: same code, different process. A round in which any block was timed
-   under contention (:mod:`matrixbench.contention`) is dropped and counted.
-   A one-thread cell runs all four blocks of a round on one CPU, the next round on the
-   next CPU: vCPUs of a shared machine differ in speed, and the scheduler tends to keep a
-   process where it ran.
-5. After ``min_rounds`` clean rounds the Hodges-Lehmann ratio and its Wilcoxon
-   signed-rank interval (:mod:`matrixbench.paired`) are computed after every round, and
-   the interval is widened on both ends by the larger A/A ratio (a difference two
-   processes of one revision show is not evidence about the code). The cell stops when
-   the interval is narrow (its half-width under a quarter of the threshold), when it
-   clearly lies outside the threshold, at ``max_rounds`` rounds, or when its time budget
-   is spent (twice the budget while the verdict is still ``inconclusive``).
+3. **Several processes per revision** (``processes``, default 4). The same code in two
+   processes of one machine is not equally fast: where a process's long-lived buffers
+   land in memory (MKL's, the allocator's) made one up to 27% faster than another on the
+   2-core VM this was built on, for as long as both lived. So each revision runs in ``k``
+   processes (A0..A(k-1), B0..B(k-1)), every block times a fresh copy of the inputs
+   (:func:`matrixbench.execute.fresh_copy`), and MKL allocates per call (:data:`SIDE_ENV`).
+4. **ABBA rounds**: a round times every process once, in pairs, A0 B0 B1 A1 A2 B2 ...
+   (the next round B0 A0 A1 B1 ...): each side's blocks sit at the same mean position in
+   the round, so a drift that is linear over the round cancels, and no two processes run
+   at the same time. A round in which any block was timed under contention
+   (:mod:`matrixbench.contention`) is dropped and counted. A one-thread cell runs all
+   blocks of a round on one CPU, the next round on the next CPU: vCPUs of a shared
+   machine differ in speed, and the scheduler tends to keep a process where it ran.
+5. After ``min_rounds`` clean rounds the interval is computed after every round: each
+   process's median log time, then the two-sample t interval over the ``2k`` process
+   medians (:func:`matrixbench.paired.process_interval`), so that a difference between
+   processes of one revision is never taken for the code's. The cell stops when the
+   interval is narrow (its half-width under a quarter of the threshold), when it clearly
+   lies outside the threshold, at ``max_rounds`` rounds, or when its time budget is spent
+   (twice the budget while the verdict is still ``inconclusive``). Each round's paired
+   log-ratio (mean log time of the head's blocks minus the base's) and its Wilcoxon
+   interval are kept in the record.
 6. The time finding is the interval's three-way verdict at the cell's threshold (its
    benchmark's ``regression.threshold``, else ``--threshold``): ``same``, ``slower``,
    ``faster`` or ``inconclusive``; ``unreliable`` when contention left fewer than
@@ -62,7 +63,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from .compare import UNCOMPARED, Change, Comparison, metric_changes, status_change
-from .paired import RatioInterval, min_pairs, ratio_interval
+from .paired import RatioInterval, min_pairs, process_interval, ratio_interval
 from .tradeoff import DEFAULT_FAIL_ON, judge
 from .verdict import TIMED
 
@@ -93,12 +94,15 @@ class ABSettings:
     accuracy_threshold: float = 0.5
     confidence: float = 0.99
     min_rounds: int = 8
-    max_rounds: int = 80
+    max_rounds: int = 40
+    #: processes per revision (even: a round pairs them ABBA); see the module docstring
+    processes: int = 4
     #: seconds of calls per timed block (at least one call). Short blocks make short
     #: rounds, and a short round is what cancels the machine's drift: on the 2-core VM of
     #: issue 13 (A/A, ``ci-polar``) a round's log-ratio varied by 5% (robust sd) with
     #: 20 ms blocks and 30 rounds, 2-3% with 5 ms blocks and 60-80 rounds in the same
-    #: time; 50 ms blocks were worse than 20 ms.
+    #: time; 50 ms blocks were worse than 20 ms. (A round of four processes per side is
+    #: eight blocks: 40 rounds time as many blocks as 80 rounds of two.)
     block_time: float = 0.005
     #: seconds of timing per cell (both sides) after which it stops at ``min_rounds``
     cell_time: float = 4.0
@@ -236,33 +240,43 @@ class CellTiming:
     """The paired timing of one cell."""
 
     interval: RatioInterval | None = None
+    #: per clean round: mean log time of the head's blocks minus the base's
     log_ratios: list[float] = field(default_factory=list)
-    #: per round, log(first / second process) of each side: the same code in two processes
-    base_aa: list[float] = field(default_factory=list)
-    head_aa: list[float] = field(default_factory=list)
     rounds: int = 0
     contended: int = 0
-    base_seconds: list[float] = field(default_factory=list)
-    head_seconds: list[float] = field(default_factory=list)
+    #: per side, per process: the seconds of its blocks in the clean rounds
+    seconds: dict[str, list[list[float]]] = field(default_factory=dict)
     number: int = 1
+
+    def medians(self, side: str) -> list[float]:
+        """Each process's median log time of one block."""
+        return [statistics.median(math.log(x) for x in xs) for xs in self.seconds[side] if xs]
 
     @property
     def spread(self) -> float:
-        """How far two processes of the same code disagree (log of the larger A/A ratio)."""
-        aa = [abs(math.log(ratio_interval(x).estimate)) for x in (self.base_aa, self.head_aa) if len(x) >= 2]
-        return max(aa, default=0.0)
+        """How far processes of the same code disagree: the pooled standard deviation of
+        the process medians within each side (log scale)."""
+        groups = [self.medians(side) for side in ("base", "head")]
+        dev = [(x - statistics.fmean(g)) ** 2 for g in groups if len(g) >= 2 for x in g]
+        df = sum(len(g) - 1 for g in groups if len(g) >= 2)
+        return math.sqrt(sum(dev) / df) if df else 0.0
 
     def judged(self, confidence: float) -> RatioInterval:
-        """The A/B interval widened on both sides by the A/A spread: a difference as large
-        as two processes of one revision show is not evidence about the code."""
-        ci = ratio_interval(self.log_ratios, confidence)
-        f = math.exp(self.spread)
-        return RatioInterval(ci.estimate, ci.low / f, ci.high * f, ci.n, ci.confidence)
+        """The interval over process medians (see :func:`matrixbench.paired.process_interval`)."""
+        return process_interval(self.medians("base"), self.medians("head"), confidence)
+
+    def flat(self, side: str) -> list[float]:
+        return [x for xs in self.seconds[side] for x in xs]
 
 
-#: Block order of even and odd rounds: (side, process); the first and the last block of a
-#: round belong to one side, so a drift that is linear over the round cancels.
-ORDERS = ((("base", 0), ("head", 0), ("head", 1), ("base", 1)), (("head", 0), ("base", 0), ("base", 1), ("head", 1)))
+def block_order(processes: int, round_index: int) -> list[tuple[str, int]]:
+    """The blocks of a round as (side, process): pairs A0 B0, B1 A1, A2 B2, ... (from B0 A0
+    in odd rounds). With an even number of processes both sides' blocks have the same
+    mean position, so a drift that is linear over the round cancels."""
+    out: list[tuple[str, int]] = []
+    for j in range(processes):
+        out += [("base", j), ("head", j)] if (j + round_index) % 2 == 0 else [("head", j), ("base", j)]
+    return out
 
 
 def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: ABSettings, threshold: float,
@@ -292,7 +306,9 @@ def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: AB
             raise SideFailure(name, "error", ans["error"])
         return ans
 
-    for name, i in ORDERS[0]:  # warm-up blocks, not counted
+    k = len(sides["base"])
+    out.seconds = {name: [[] for _ in range(k)] for name in ("base", "head")}
+    for name, i in block_order(k, 0):  # warm-up blocks, not counted
         ask(name, i)
     started = time.perf_counter()
     while out.rounds < max(settings.max_rounds, least):
@@ -300,7 +316,7 @@ def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: AB
         contended = False
         if cpus:
             req["cpus"] = [cpus[out.rounds % len(cpus)]]
-        for name, i in ORDERS[out.rounds % 2]:
+        for name, i in block_order(k, out.rounds):
             ans = ask(name, i)
             seconds[(name, i)] = ans["seconds"]
             contended |= bool((ans.get("contention") or {}).get("contended"))
@@ -308,12 +324,10 @@ def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: AB
         if contended:
             out.contended += 1
             continue
-        b0, b1, h0, h1 = (seconds[k] for k in (("base", 0), ("base", 1), ("head", 0), ("head", 1)))
-        out.base_seconds += [b0, b1]
-        out.head_seconds += [h0, h1]
-        out.log_ratios.append(math.log((h0 + h1) / (b0 + b1)))
-        out.base_aa.append(math.log(b0 / b1))
-        out.head_aa.append(math.log(h0 / h1))
+        for (name, i), value in seconds.items():
+            out.seconds[name][i].append(value)
+        logs = {name: statistics.fmean(math.log(seconds[(name, i)]) for i in range(k)) for name in ("base", "head")}
+        out.log_ratios.append(logs["head"] - logs["base"])
         if len(out.log_ratios) >= least:
             ci = out.judged(settings.confidence)
             clear = ci.low > 1 + threshold or ci.high < 1 / (1 + threshold)
@@ -334,8 +348,8 @@ def run_ab(repo: Path, base: str, head: str, suites: list[str], settings: ABSett
            selection: dict[str, Any] | None = None, progress: Progress | None = None) -> tuple[Comparison, dict[str, Any]]:
     """Measure ``base`` against ``head``: the comparison and a JSON-able record of every cell."""
     with worktrees(repo, (base, head)) as (b_rev, h_rev), tempfile.TemporaryDirectory(prefix="matrixbench-ab-log-") as logs:
-        # two processes per revision: their disagreement (A/A) bounds what process placement alone does
-        sides = {name: [SideProcess(f"{name}{i}", rev, Path(logs)) for i in range(2)]
+        # several processes per revision: the verdict's interval is taken over processes
+        sides = {name: [SideProcess(f"{name}{i}", rev, Path(logs)) for i in range(settings.processes)]
                  for name, rev in (("base", b_rev), ("head", h_rev))}
         try:
             return _measure(sides, b_rev, h_rev, suites, settings, cache.resolve(), selection or {}, progress)
@@ -360,25 +374,24 @@ def _measure(sides: dict[str, list[SideProcess]], b_rev: Revision, h_rev: Revisi
     cmp = Comparison(f"{b_rev.label} ({b_rev.sha[:10]})", f"{h_rev.label} ({h_rev.sha[:10]})", settings.threshold,
                      1 - settings.confidence, settings.accuracy_threshold, "paired", fail_on=settings.fail_on,
                      title="ab")
-    cmp.method = (f"Time: ABBA rounds of the two revisions in alternation; Hodges-Lehmann ratio head/base with a "
-                  f"{settings.confidence:.0%} Wilcoxon signed-rank interval; slower/faster when the interval "
-                  f"excludes 1 and is not within ±{settings.threshold:.0%} (or the benchmark's own threshold); "
-                  f"accuracy: relative change past {settings.accuracy_threshold:g}.")
+    cmp.method = (f"Time: ABBA rounds of the two revisions in alternation, {settings.processes} processes a side; "
+                  f"ratio head/base of the process medians with a {settings.confidence:.0%} two-sample t interval over "
+                  f"processes; slower/faster when the interval excludes 1 and is not within ±{settings.threshold:.0%} (or "
+                  f"the benchmark's own threshold); accuracy: relative change past {settings.accuracy_threshold:g}.")
     record: dict[str, Any] = {"base": {"rev": b_rev.label, "sha": b_rev.sha}, "head": {"rev": h_rev.label, "sha": h_rev.sha},
                               "settings": settings.__dict__ | {"fail_on": list(settings.fail_on)}, "cells": []}
     request = {"op": "plan", "suites": suites, **selection}
     plans = {}
-    for side in sides["base"] + sides["head"]:  # all four import at once
+    for side in sides["base"] + sides["head"]:  # all import at once
         side.spawn()
     for name in ("base", "head"):
         for side in sides[name]:
             why = _start(side)
             plans[side.name] = {"error": why} if why else side.planned(request)
-    b_plan, h_plan = plans["base0"], plans["head0"]
+    b_plan = next((plans[s.name] for s in sides["base"] if "error" in plans[s.name]), plans["base0"])
+    h_plan = next((plans[s.name] for s in sides["head"] if "error" in plans[s.name]), plans["head0"])
     if "error" in b_plan:
         raise ABError(f"the base revision {b_rev.label} cannot be measured: {b_plan['error']}")
-    if "error" not in h_plan and "error" in plans["head1"]:
-        h_plan = plans["head1"]
     if "error" in h_plan:
         message = f"head revision {h_rev.label} is broken: {h_plan['error']}"
         cmp.problems.append(message)
@@ -411,7 +424,7 @@ def _measure(sides: dict[str, list[SideProcess]], b_rev: Revision, h_rev: Revisi
 
 
 def _prepare_team(team: list[SideProcess], key: str, cache: Path, timeout: float) -> dict[str, Any]:
-    """The first process's answer; the second's when it failed where the first did not."""
+    """The first process's answer; the first failure when another process failed where it did not."""
     answers = [_prepare(side, key, cache, timeout) for side in team]
     bad = [a for a in answers if a["status"] not in TIMED]
     return bad[0] if bad and answers[0]["status"] in TIMED else \
@@ -433,6 +446,10 @@ def _prepare(side: SideProcess, key: str, cache: Path, timeout: float) -> dict[s
         if why:
             ans["reason"] = f"{ans.get('reason', '')}; the process could not restart: {why}"
     return ans
+
+
+def _bounds(ci: RatioInterval) -> list[float]:
+    return [ci.low, ci.high]
 
 
 def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], base_cell: dict[str, Any],
@@ -466,8 +483,9 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
         cmp.compared += 1
     if timing is not None and rec["base"]["status"] in TIMED and rec["head"]["status"] in TIMED:
         detail.update(rounds=timing.rounds, contended_rounds=timing.contended, number=timing.number,
-                      log_ratios=timing.log_ratios, base_aa=timing.base_aa, head_aa=timing.head_aa,
-                      base_seconds=timing.base_seconds, head_seconds=timing.head_seconds, process_spread=math.exp(timing.spread) - 1)
+                      log_ratios=timing.log_ratios, base_seconds=timing.seconds["base"],
+                      head_seconds=timing.seconds["head"], process_spread=math.exp(timing.spread) - 1,
+                      round_interval=_bounds(ratio_interval(timing.log_ratios, settings.confidence)))
         if len(timing.log_ratios) < max(settings.min_rounds, min_pairs(settings.confidence)) and timing.contended:
             time_state = "unreliable"
         elif timing.interval is None:
@@ -479,11 +497,11 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
         timing = None
     ci = timing.interval if timing else None
     if ci is not None:
-        test = (f"ABBA x{len(timing.log_ratios)} rounds ({timing.contended} contended dropped), "
-                f"{ci.confidence:.0%} interval [{ci.low:.3f}, {ci.high:.3f}] including the "
-                f"{math.exp(timing.spread) - 1:.1%} spread between two processes of one revision")
-        found.append(Change(key, "time", "time (paired)", statistics.median(timing.base_seconds),
-                            statistics.median(timing.head_seconds),
+        test = (f"ABBA x{len(timing.log_ratios)} rounds of {len(timing.seconds['base'])} processes a side "
+                f"({timing.contended} contended dropped), {ci.confidence:.0%} interval over processes "
+                f"[{ci.low:.3f}, {ci.high:.3f}]; processes of one revision differ by {math.exp(timing.spread) - 1:.1%} (sd)")
+        found.append(Change(key, "time", "time (paired)", statistics.median(timing.flat("base")),
+                            statistics.median(timing.flat("head")),
                             ratio=ci.estimate, test=test, regression=time_state == "slower",
                             improvement=time_state == "faster"))
         detail.update(ratio=ci.estimate, interval=[ci.low, ci.high], detectable=ci.detectable, time=time_state)

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from . import registry
 from .commands import ab, calibrate, catalog, compare, export, report, run
-from .commands.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, cache_dir, env_flag, nonnegative_float,
+from .commands.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, cache_dir, env_flag, even_int, nonnegative_float,
                               positive_float, positive_int, probability)
 from .console import make_console
 
@@ -143,7 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="relative worsening of a metric that counts (default 0.5)")
     p.add_argument("--confidence", type=probability, default=0.99, help="of the interval on each ratio (default 0.99)")
     p.add_argument("--min-rounds", type=positive_int, default=8, help="clean ABBA rounds before a cell may stop (default 8)")
-    p.add_argument("--max-rounds", type=positive_int, default=80, help="rounds at most per cell (default 80)")
+    p.add_argument("--max-rounds", type=positive_int, default=40, help="rounds at most per cell (default 40)")
+    p.add_argument("--processes", type=even_int, default=4,
+                   help="processes per revision, an even number (default 4); the interval is taken over them")
     p.add_argument("--cell-time", type=positive_float, default=4.0,
                    help="seconds of timing per cell after which it stops once it has --min-rounds (default 4)")
     p.add_argument("--filter", action="append", help="only cells whose key matches (glob, or substring)")

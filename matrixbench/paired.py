@@ -1,5 +1,6 @@
 """Paired statistics for A/B timing: the Hodges-Lehmann estimate of a time ratio and its
-Wilcoxon signed-rank confidence interval, and the three-way verdict at a threshold.
+Wilcoxon signed-rank confidence interval, the interval over processes, and the three-way
+verdict at a threshold.
 
 Each ABBA round of :mod:`matrixbench.ab` gives one paired log-ratio
 ``d = log((B1 + B2) / (A1 + A2))``. Under the null hypothesis of no change the ``d`` are
@@ -14,6 +15,18 @@ ranks, so one wild round moves it by one order statistic, not by its size:
   under the exact null distribution of the signed-rank statistic ``T`` (Hollander, Wolfe
   and Chicken, *Nonparametric Statistical Methods*, 3rd ed., section 3.3). With too few
   rounds no ``c`` exists and the interval is unbounded.
+
+**Processes.** Rounds share the processes they ran in, and the same code in two processes
+is not equally fast (where MKL's and the allocator's long-lived buffers landed made one
+process up to 27% faster than another on the 2-core VM of issue 13, bimodally: a process
+is fast or slow for its whole life). A process's effect is constant over its rounds, so
+the round-to-round scatter never sees it: two processes per side gave intervals that
+excluded 1 on identical code (1.042 [1.006, 1.077], 1.171 [1.057, 1.292]). So
+:mod:`matrixbench.ab` runs ``k`` processes per side and the verdict's interval is taken
+over **process medians**: each process's median log time over the clean rounds, then a
+two-sample t interval on the ``k`` + ``k`` medians (pooled variance, ``2(k - 1)`` degrees
+of freedom), whose variance holds both the process effects and the within-process noise
+(:func:`process_interval`). The rounds' Wilcoxon interval is kept in the record.
 
 The verdict at a threshold ``t`` is an equivalence test and a significance test at once:
 ``same`` when the whole interval lies within ``[1/(1+t), 1+t]`` (any change is smaller
@@ -95,6 +108,25 @@ class RatioInterval:
         if self.high < 1 and math.log(self.estimate) <= -least:
             return "faster"
         return "inconclusive"
+
+
+def process_interval(base: Sequence[float], head: Sequence[float], confidence: float = 0.99) -> RatioInterval:
+    """Ratio head/base from each process's median log time (``base``, ``head``: one value
+    per process): the difference of the means and its pooled two-sample t interval with
+    ``len(base) + len(head) - 2`` degrees of freedom (Welch's variant is not used: both
+    sides run the same number of processes of the same kind)."""
+    a = np.asarray([x for x in base if math.isfinite(x)], dtype=float)
+    b = np.asarray([x for x in head if math.isfinite(x)], dtype=float)
+    n = len(a) + len(b)
+    if len(a) < 2 or len(b) < 2:
+        return RatioInterval(math.nan, 0.0, math.inf, n, confidence)
+    from scipy.special import stdtrit  # the t quantile, without scipy.stats' 0.9 s import
+
+    diff = float(b.mean() - a.mean())
+    df = n - 2
+    pooled = (((a - a.mean()) ** 2).sum() + ((b - b.mean()) ** 2).sum()) / df
+    half = float(stdtrit(df, 1 - (1 - confidence) / 2)) * math.sqrt(pooled * (1 / len(a) + 1 / len(b)))
+    return RatioInterval(math.exp(diff), math.exp(diff - half), math.exp(diff + half), n, confidence)
 
 
 def ratio_interval(log_ratios: Sequence[float], confidence: float = 0.99) -> RatioInterval:

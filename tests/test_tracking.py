@@ -166,7 +166,8 @@ def test_asv_continuous_reports_the_slower_benchmark(repo):
 
 def ab(repo: Path, *args: str) -> subprocess.CompletedProcess:
     # short cells: a doubling and an accuracy loss need few rounds to show
-    return run(repo, sys.executable, "-m", "matrixbench", "ab", *args, "--min-rounds", "8", "--cell-time", "1.5")
+    return run(repo, sys.executable, "-m", "matrixbench", "ab", *args, "--min-rounds", "8", "--cell-time", "1.5",
+               "--processes", "2")
 
 
 def test_ab_names_the_slower_and_the_less_accurate_cell(repo):

@@ -84,6 +84,14 @@ def positive_int(text: str) -> int:
     return value
 
 
+def even_int(text: str) -> int:
+    """argparse type: an even integer of 2 or more."""
+    value = positive_int(text)
+    if value % 2:
+        raise argparse.ArgumentTypeError(f"must be even, got {value}")
+    return value
+
+
 def positive_float(text: str) -> float:
     """argparse type: a finite number above 0."""
     value = _float(text)
