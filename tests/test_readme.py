@@ -44,7 +44,7 @@ COMMANDS: dict[str, tuple[list[str] | None, str]] = {
     "bash scripts/setup.sh && .venv/bin/matrixbench run": (
         ["run", "--quick", "--filter", readme_sample.FILTER, "--results", "results"],
         "setup.sh made this environment; the default suite, one problem"),
-    "bash scripts/setup.sh && .venv/bin/python -m pytest -q": (None, "this is the test command itself (.ci/run)"),
+    "bash scripts/setup.sh && .venv/bin/python -m pytest -q -n 2": (None, "this is the test command itself (.ci/run)"),
     ".venv/bin/matrixbench validate mytasks/trace.yaml --tasks mytasks": (
         ["validate", "mytasks/trace.yaml", "--tasks", "mytasks"], "as written"),
     ".venv/bin/matrixbench run mytasks/trace.yaml --tasks mytasks --quick": (

@@ -61,6 +61,8 @@ def run(repo: Path, *args: str, timeout: float = 600, **env: str) -> subprocess.
     full = {**os.environ, "MATRIXBENCH_CALIBRATE": "0", "MATRIXBENCH_REPORT": "0", "MATRIXBENCH_CACHE": str(repo / ".cache"),
             **env}
     full.pop("MATRIXBENCH_PLUGINS", None)
+    for name in [k for k in full if k.startswith("PYTEST_XDIST")]:  # the inner pytest is no xdist worker
+        del full[name]
     return subprocess.run(args, cwd=repo, env=full, capture_output=True, text=True, timeout=timeout)
 
 
@@ -166,8 +168,7 @@ def test_asv_continuous_reports_the_slower_benchmark(repo):
 
 def ab(repo: Path, *args: str) -> subprocess.CompletedProcess:
     # short cells: a doubling and an accuracy loss need few rounds to show
-    return run(repo, sys.executable, "-m", "matrixbench", "ab", *args, "--min-rounds", "8", "--cell-time", "1.5",
-               "--processes", "2")
+    return run(repo, sys.executable, "-m", "matrixbench", "ab", *args, "--min-rounds", "8", "--cell-time", "1.5")
 
 
 def test_ab_names_the_slower_and_the_less_accurate_cell(repo):
@@ -177,8 +178,8 @@ def test_ab_names_the_slower_and_the_less_accurate_cell(repo):
     assert not [line for line in res.stderr.splitlines() if line.startswith("regressed:") and "reference()" in line]
     record = json.loads((repo / "ab-report" / "ab.json").read_text())
     cells = {c["key"]: c for c in record["cells"]}
-    if cells[CELL]["verdict"] == "unreliable":  # a loaded machine: too few clean rounds, never a regression
-        assert cells[CELL]["contended_rounds"] > 0 and f"regressed: {CELL}" not in res.stderr
+    if cells[CELL]["verdict"] != "regressed":  # a loaded machine: too few clean rounds or too noisy to tell
+        assert cells[CELL]["contended_rounds"] > 0 and cells[CELL]["verdict"] in ("unreliable", "inconclusive"), cells[CELL]
     else:
         assert f"regressed: {CELL} (time slower" in res.stderr, res.stderr
         lo, hi = cells[CELL]["interval"]
