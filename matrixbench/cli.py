@@ -91,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=positive_int, help="passes over all cells, samples pooled (overrides the suites' timing.rounds)")
     p.add_argument("--trials", type=positive_int,
                    help="seeds per randomized cell (a method with a seed parameter; overrides the suites' trials)")
+    p.add_argument("--trace", action="store_true",
+                   help="record the convergence trace of every iterative method (as the suites' trace: true)")
     p.add_argument("--no-table", action="store_true", help="do not print the per-problem tables")
     p.set_defaults(func=run.cmd_run)
 

@@ -39,6 +39,9 @@ from .plan import Cell, Problem
 from .record import CellResult
 from .registry import WithInfo
 from .timing import CpuTimer, CudaTimer, measure
+from . import modes
+from .gpumonitor import GpuMonitor
+from .trace import trace_cell
 from .trials import Trials, run_trials, seeds
 from .verdict import TIMED, Verdict, check, failed, finite_or_none, judge, preconditions
 
@@ -256,8 +259,15 @@ class PreparedCell:
         return None if count is None else float(count)
 
     def evaluate(self, output: Any, *, wrote_input: str | None = None) -> tuple[Verdict, dict[str, float | None], str | None]:
-        """(verdict, metrics, traceback of a scoring failure) of one output."""
+        """(verdict, metrics, traceback of a scoring failure) of one output (in the
+        backward mode: of the gradients, against the task's reference gradient)."""
         task = registry.TASKS[self.cell.problem.task]
+        if self.cell.mode == "backward":
+            C = modes.cotangent(np.shape(self.reference), task.symmetric_output)
+            err = finite_or_none(modes.gradient_error(output, task.gradient(self.inputs64, self.reference, C)))
+            verdict = judge(output_problem=wrote_input, finite=err is not None, metrics={"grad_rel_error": err},
+                            scoring_error=None, own_failure=None, gates=dict(self.cell.gates), task=task)
+            return verdict, {"grad_rel_error": err}, None
         own_failure = output.failure if isinstance(output, WithInfo) else None
         value, info = split_info(output)
         problem = wrote_input or (dtype_problem(value, self.cell.dtype) if value is not None else None)
@@ -286,21 +296,30 @@ def prepare_cell(cell: Cell, cache_dir: Path) -> PreparedCell | Verdict:
         return verdict
     ensure_reference(cell.problem, cache_dir)
     inputs = to_backend(data.inputs, cell.backend, cell.dtype, cell.device)
-    return PreparedCell(cell, bind(cell, inputs), data, inputs, load_reference(data, cache_dir), nbytes(inputs))
+    reference = load_reference(data, cache_dir)
+    return PreparedCell(cell, bind(cell, inputs, reference), data, inputs, reference, nbytes(inputs))
 
 
-def bind(cell: Cell, inputs: dict[str, Any]) -> Callable[[], Any]:
-    """``call()``: the cell's method on ``inputs`` with its parameters, the device synchronized."""
+def bind(cell: Cell, inputs: dict[str, Any], reference: Any = None) -> Callable[[], Any]:
+    """``call()``: the cell's method on ``inputs`` with its parameters, the device
+    synchronized, called as its mode says (:mod:`matrixbench.modes`; the backward mode
+    shapes its cotangent like ``reference``)."""
     meth = cell.method_obj
     params = dict(cell.method_params)
     sync = synchronizer(cell.backend, cell.device)
+    fn = modes.compiled(meth.fn) if cell.mode == "compile" else meth.fn
+    if cell.mode == "backward":
+        task = registry.TASKS[cell.problem.task]
+        C = to_backend({"C": modes.cotangent(np.shape(reference), task.symmetric_output)}, cell.backend, cell.dtype,
+                       cell.device)["C"]
+        return modes.backward_call(fn, inputs, params, task.grad_inputs, C, sync)
 
     def call() -> Any:
-        out = meth.fn(**inputs, **params)
+        out = fn(**inputs, **params)
         sync()
         return out
 
-    return call
+    return modes.cuda_graph(call) if cell.mode == "cuda_graph" else call
 
 
 def fresh_copy(prepared: PreparedCell) -> PreparedCell:
@@ -310,7 +329,7 @@ def fresh_copy(prepared: PreparedCell) -> PreparedCell:
     instead of judging one."""
     cell = prepared.cell
     inputs = to_backend(prepared.data.inputs, cell.backend, cell.dtype, cell.device)
-    return replace(prepared, call=bind(cell, inputs), inputs=inputs)
+    return replace(prepared, call=bind(cell, inputs, prepared.reference), inputs=inputs)
 
 
 def run_cell(cell: Cell, cache_dir: Path) -> CellResult:
@@ -322,10 +341,21 @@ def run_cell(cell: Cell, cache_dir: Path) -> CellResult:
     result.input_checksum = prepared.data.checksum
     before_digest = checksum(prepared.inputs)
     on_cuda = cell.device == "cuda"
+    if cell.mode == "compile":  # the first call compiles: timed apart, never a sample
+        start = time.perf_counter()
+        try:
+            prepared.call()
+        except Exception as exc:  # noqa: BLE001 - torch.compile cannot take this method
+            reason, result.traceback = error_reason(exc)
+            return result.set(Verdict("skipped", f"torch.compile cannot compile it: {reason}"))
+        result.compile = {"seconds": time.perf_counter() - start, "backend": "inductor"}
     try:
         probe = Probe()
+        gpu = GpuMonitor().start() if on_cuda else None
         stats = measure(prepared.call, cell.timing, CudaTimer(cell.timing.cold) if on_cuda else CpuTimer())
         result.time, result.contention = stats, probe.stop()
+        if gpu is not None:
+            result.gpu = gpu.stop("cuda_graph" if cell.mode == "cuda_graph" else "cuda_event", cell.timing.cold)
         output, peak, how = (cuda_peak if on_cuda else cpu_peak)(prepared.call)
         result.memory = {"peak_bytes": peak, "method": how}
         # the least traffic any implementation needs: read the inputs, write the output
@@ -333,6 +363,8 @@ def run_cell(cell: Cell, cache_dir: Path) -> CellResult:
                      "sparse": has_sparse(prepared.inputs64)}
     except Exception as exc:  # the method raised: one cell's error, not the run's
         reason, result.traceback = error_reason(exc)
+        if cell.mode == "backward" and "differentiat" in str(exc):  # autograd cannot go through it
+            return result.set(Verdict("skipped", f"not differentiable by autograd: {reason}"))
         return result.set(failed("raised", reason))
     wrote = None
     if checksum(prepared.inputs) != before_digest:
@@ -346,6 +378,11 @@ def run_cell(cell: Cell, cache_dir: Path) -> CellResult:
     if len(seeds(cell)) > 1 and verdict.status in TIMED:
         trials, verdict = score_trials(prepared, verdict, result.metrics, stats.median)
         result.trials, result.metrics = trials.to_dict(), trials.medians()
+    if cell.trace and cell.method_obj.trace and verdict.status in TIMED:
+        try:  # once more, outside the timed calls
+            result.trace = trace_cell(prepared, synchronizer(cell.backend, cell.device))
+        except Exception as exc:  # noqa: BLE001 - a trace that fails is noted, the cell's verdict stands
+            result.notes.append(f"the convergence trace failed: {error_reason(exc)[0]}")
     return result.set(verdict)
 
 
@@ -355,5 +392,5 @@ def score_trials(prepared: PreparedCell, verdict: Verdict, metrics: dict[str, fl
     scored (see :mod:`matrixbench.trials`)."""
     cell = prepared.cell
     timer = CudaTimer() if cell.device == "cuda" else CpuTimer()
-    return run_trials(cell, (verdict, metrics), seconds, lambda c: bind(c, prepared.inputs),
+    return run_trials(cell, (verdict, metrics), seconds, lambda c: bind(c, prepared.inputs, prepared.reference),
                       lambda out: prepared.evaluate(out), timer)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from . import registry
+from .modes import DEFAULT as DEFAULT_MODE, key_suffix
 from .params import keyed, resolve
 from .suite import Entry, Suite
 from .timing import TimingSettings
@@ -92,10 +93,15 @@ class Cell:
     regression: tuple[tuple[str, float], ...] = ()
     #: seeds of a randomized method (:mod:`matrixbench.trials`); not part of the key
     trials: int = 1
+    #: record the convergence trace (:mod:`matrixbench.trace`); not part of the key
+    trace: bool = False
+    #: how the method is called (:mod:`matrixbench.modes`); in the key unless ``forward``
+    mode: str = DEFAULT_MODE
 
     @property
     def key(self) -> str:
-        return f"{self.problem.key}/{self.method}({fmt_params(dict(self.method_params))})/{self.backend}/{self.dtype}/{self.device}"
+        return (f"{self.problem.key}/{self.method}({fmt_params(dict(self.method_params))})/{self.backend}/{self.dtype}"
+                f"/{self.device}{key_suffix(self.mode)}")
 
     @property
     def method_obj(self) -> registry.Method:
@@ -143,10 +149,11 @@ def plan(
     entries: Iterable[str] | None = None,
     kinds: Iterable[str] | None = None,
     trials: int | None = None,
+    trace: bool = False,
 ) -> list[Cell]:
     """Expand suites into cells, in suite order, filtered by entry, device, backend, method,
     method kind (``reference``, ``baseline``, ``optimized``) and key pattern; ``trials``
-    overrides the benchmarks' ``trials``.
+    overrides the benchmarks' ``trials``; ``trace`` asks every benchmark for traces.
 
     ``patterns`` are shell-style globs matched against the key; a pattern without a
     wildcard matches as a substring. ``entries`` names benchmarks of the suites: a cell
@@ -173,8 +180,8 @@ def plan(
                     if kind_set is not None and meth.kind not in kind_set:
                         continue
                     backends = mspec.backends or [b for b in meth.backends if not entry.backends or b in entry.backends]
-                    for mp, backend, dtype, device in itertools.product(expand(mspec.grid), backends, entry.dtypes,
-                                                                        entry.devices):
+                    for mp, backend, dtype, device, mode in itertools.product(expand(mspec.grid), backends, entry.dtypes,
+                                                                              entry.devices, entry.modes):
                         if device_set is not None and device not in device_set \
                                 or backend_set is not None and backend not in backend_set:
                             continue
@@ -182,7 +189,8 @@ def plan(
                         gates = tuple(sorted((m, g[dtype]) for m, g in entry.gates.items() if dtype in g))
                         cell = Cell(problem, meth.name, tuple(sorted(params.items())), backend, dtype, device,
                                     suite.name, entry.name, gates, timing, threads or entry.threads,
-                                    tuple(sorted(entry.regression.items())), trials or entry.trials)
+                                    tuple(sorted(entry.regression.items())), trials or entry.trials,
+                                    trace or entry.trace, mode)
                         if globs and not any(fnmatch.fnmatchcase(cell.key, g) for g in globs):
                             continue
                         cells.setdefault(cell.key, cell)

@@ -53,6 +53,12 @@ class CellResult:
     #: every seed's metrics and seconds of a randomized cell run with ``trials`` (then
     #: ``metrics`` are the medians over seeds); see :mod:`matrixbench.trials`
     trials: dict[str, Any] | None = None
+    #: the convergence trace: seconds and metrics per iteration (:mod:`matrixbench.trace`)
+    trace: dict[str, Any] | None = None
+    #: the compile mode's first call, compilation included: ``{"seconds", "backend"}``
+    compile: dict[str, Any] | None = None
+    #: a CUDA cell's timer, L2 flush, clocks, power and throttling (:mod:`matrixbench.gpumonitor`)
+    gpu: dict[str, Any] | None = None
     input_checksum: str | None = None
     notes: list[str] = field(default_factory=list)
     traceback: str | None = None
@@ -66,7 +72,8 @@ class CellResult:
         return cls(key=cell.key, task=cell.problem.task, suite=cell.suite, entry=cell.entry,
                    problem=cell.problem.to_dict(),
                    method={"name": meth.name, "kind": meth.kind, "backend": cell.backend,
-                           "params": dict(cell.method_params), "version": meth.version},
+                           "params": dict(cell.method_params), "version": meth.version,
+                           "mode": getattr(cell, "mode", "forward")},
                    dtype=cell.dtype, device=cell.device, gates=dict(cell.gates),
                    timing_settings=cell.timing.to_dict(), regression=dict(cell.regression))
 
@@ -108,7 +115,7 @@ class CellResult:
         d = asdict(self)
         d["time"] = self.time.to_dict() if self.time else None
         d["contention"] = self.contention.to_dict() if self.contention else None
-        for name in ("traceback", "input_checksum", "trials"):
+        for name in ("traceback", "input_checksum", "trials", "trace", "compile", "gpu"):
             if d[name] is None:
                 del d[name]
         return d

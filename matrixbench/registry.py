@@ -87,6 +87,14 @@ class Task:
     example: Mapping[str, Any] | None = None
     #: ``{metric: {dtype: bound}}``: the accuracy any method must reach on ``example``
     example_gates: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    #: ``gradient(inputs, reference, C) -> {input name: dL/dinput}``: the float64 gradient
+    #: of ``L = <C, output>`` for the ``backward`` mode (:mod:`matrixbench.modes`); None:
+    #: the task has no backward mode
+    gradient: Callable[[Mapping[str, Any], Any, Any], dict[str, Any]] | None = None
+    #: the inputs the backward mode differentiates
+    grad_inputs: tuple[str, ...] = ("A",)
+    #: the output is a symmetric matrix (the cotangent is made symmetric too)
+    symmetric_output: bool = False
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)
@@ -115,6 +123,8 @@ class Method:
     #: ``gaussian_numpy`` became backend ``numpy`` of ``gaussian``): run files written
     #: before the rename are read with the new keys (:mod:`matrixbench.migrate`)
     renamed_from: Mapping[str, str] = field(default_factory=dict)
+    #: the method takes ``callback`` and calls it with each iterate (:mod:`matrixbench.trace`)
+    trace: bool = False
 
     @property
     def version(self) -> str:
@@ -203,6 +213,7 @@ def method(
     sparse: bool = False,
     applies: Callable[..., str | None] | None = None,
     renamed_from: Mapping[str, str] | None = None,
+    trace: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering ``fn`` as a method of ``task``.
 
@@ -213,7 +224,9 @@ def method(
     problem (float64 inputs, task parameters included): the cell is ``skipped``.
     ``backends`` are the array libraries ``fn`` accepts (one registration for all: the
     planner makes one cell per backend); ``renamed_from`` maps former method names to the
-    backend they stood for, so that older run files keep comparing.
+    backend they stood for, so that older run files keep comparing. ``trace=True`` says
+    that ``fn`` takes a keyword ``callback`` and calls it with each iterate, in the form
+    of its output (:mod:`matrixbench.trace`).
     """
 
     def register(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -232,6 +245,8 @@ def method(
         for d in devices:
             if d not in DEVICES:
                 raise RegistryError(f"method {method_name!r}: device {d!r} is not one of {DEVICES}")
+        if trace and "callback" not in inspect.signature(fn).parameters:
+            raise RegistryError(f"method {method_name!r}: trace=True, but {fn.__name__}() takes no 'callback'")
         key = (task, method_name)
         if key in METHODS and METHODS[key].fn is not fn:
             raise RegistryError(f"method {method_name!r} of task {task!r} is registered twice (first in "
@@ -251,6 +266,7 @@ def method(
             applies=applies,
             description=_first_line(fn.__doc__),
             renamed_from=dict(renamed_from or {}),
+            trace=trace,
         )
         return fn
 

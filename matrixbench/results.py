@@ -15,10 +15,12 @@ T = TypeVar("T")
 
 
 def method_label(record: Record) -> str:
-    """``name(param=value,...)``: the method with its parameters, as in the cell key."""
+    """``name(param=value,...)``: the method with its parameters, as in the cell key, and
+    its mode when not ``forward`` (``[backward]``)."""
     params = record["method"]["params"]
     inner = ",".join(f"{k}={v}" for k, v in sorted(params.items()))
-    return record["method"]["name"] + (f"({inner})" if inner else "")
+    mode = record["method"].get("mode", "forward")
+    return record["method"]["name"] + (f"({inner})" if inner else "") + (f" [{mode}]" if mode != "forward" else "")
 
 
 def median_time(record: Record) -> float | None:
@@ -45,7 +47,8 @@ def contended(record: Record) -> bool:
     """True when the cell was timed while other processes used the CPU (see
     :mod:`matrixbench.contention`): its time says little about the code."""
     c = record.get("contention")
-    return bool(isinstance(c, dict) and c.get("contended")) and record.get("status") in TIMED
+    throttled = bool((record.get("gpu") or {}).get("throttled"))  # a GPU that slowed its clock
+    return (bool(isinstance(c, dict) and c.get("contended")) or throttled) and record.get("status") in TIMED
 
 
 def reference_time(record: Record, group: list[Record]) -> float | None:

@@ -20,6 +20,7 @@ from typing import Any, Iterable, Mapping
 import jsonschema
 
 from . import registry
+from .modes import MODES
 from .params import Param
 from .yamlsrc import KeyPath, Source, SuiteError, load_yaml
 
@@ -97,6 +98,10 @@ _ENTRY_PROPERTIES = {
     "regression": REGRESSION_SCHEMA,
     #: seeds per randomized cell (see :mod:`matrixbench.trials`)
     "trials": {"type": "integer", "minimum": 1, "maximum": 10000},
+    #: record the convergence trace of every method that traces (see :mod:`matrixbench.trace`)
+    "trace": {"type": "boolean"},
+    #: how the methods are called: forward, backward, compile, cuda_graph (:mod:`matrixbench.modes`)
+    "modes": {"type": "array", "items": {"enum": list(MODES)}, "minItems": 1, "uniqueItems": True},
 }
 ENTRY_SCHEMA = {
     "type": "object",
@@ -161,6 +166,10 @@ class Entry:
     regression: dict[str, float] = field(default_factory=dict)
     #: seeds per randomized cell (``trials: N``)
     trials: int = 1
+    #: convergence traces of the iterative methods (``trace: true``)
+    trace: bool = False
+    #: how the methods are called (``modes: [forward, backward, compile]``)
+    modes: list[str] = field(default_factory=lambda: ["forward"])
     line: int | None = field(default=None, compare=False)
 
 
@@ -351,6 +360,8 @@ def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[En
         threads=data.get("threads"),
         regression={k: float(v) for k, v in data.get("regression", {}).items()},
         trials=int(data.get("trials", 1)),
+        trace=bool(data.get("trace", False)),
+        modes=list(data.get("modes", ["forward"])),
         line=src.line(base),
     )
     return (entry if not errors else None), errors

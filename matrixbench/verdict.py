@@ -26,6 +26,7 @@ from typing import Any, Iterable, Mapping
 
 from . import registry
 from .backends import device_available, has_sparse
+from .modes import not_applicable
 
 STATUSES = ("ok", "inaccurate", "invalid", "nan", "error", "timeout", "crashed", "skipped")
 #: Statuses whose cells were timed and scored.
@@ -67,7 +68,7 @@ def check(cell: Any, inputs: Mapping[str, Any] | None = None, violation: str | N
         return Verdict("skipped", f"method {meth.name!r} does not support {cell.dtype} (supports {', '.join(meth.dtypes)})")
     if cell.device not in meth.devices:
         return Verdict("skipped", f"method {meth.name!r} does not run on {cell.device} (runs on {', '.join(meth.devices)})")
-    reason = device_available(cell.backend, cell.device)
+    reason = device_available(cell.backend, cell.device) or not_applicable(cell)
     if reason:
         return Verdict("skipped", reason)
     if inputs is None:

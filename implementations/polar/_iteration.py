@@ -15,7 +15,7 @@ everything about convergence. Two choices make them fast:
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 
@@ -52,13 +52,16 @@ def normalized_wide(G: torch.Tensor, scale: float = 1.0) -> tuple[torch.Tensor, 
     return X, transposed
 
 
-def odd_polynomial_iteration(X: torch.Tensor, coefficients: Sequence[tuple[float, ...]]) -> torch.Tensor:
+def odd_polynomial_iteration(X: torch.Tensor, coefficients: Sequence[tuple[float, ...]],
+                             callback: Callable[[torch.Tensor], None] | None = None) -> torch.Tensor:
     """Apply ``X <- p_k(X)`` for each coefficient tuple, in place of ``X``'s buffer pair.
 
     A tuple ``(a, b)`` is the cubic ``a X + b A X``, a tuple ``(a, b, c)`` the quintic
     ``a X + (b A + c A A) X``, with ``A = X X^T`` (``X`` wide, ``(batch, k, l)``, k <= l).
     Per step, with the Gram product ``2 k^2 l``: cubic ``+ 2 k^2 l``; quintic
     ``+ 2 k^3 + 2 k^2 l``. ``X`` is overwritten (it is a buffer of the caller's).
+    ``callback`` (a convergence trace) gets each step's iterate (a buffer reused by the
+    next steps: copy what must be kept).
     """
     batch, k, _ = X.shape
     A = torch.empty((batch, k, k), dtype=X.dtype, device=X.device)
@@ -76,13 +79,18 @@ def odd_polynomial_iteration(X: torch.Tensor, coefficients: Sequence[tuple[float
         else:
             raise ValueError(f"expected (a, b) or (a, b, c), found {coef!r}")
         X, Y = Y, X
+        if callback is not None:
+            callback(X)
     return X
 
 
-def polynomial_polar(G: torch.Tensor, coefficients: Sequence[tuple[float, ...]], scale: float = 1.0) -> torch.Tensor:
-    """Normalize (``scale ||G||_F``), iterate the odd polynomials, restore the orientation."""
+def polynomial_polar(G: torch.Tensor, coefficients: Sequence[tuple[float, ...]], scale: float = 1.0,
+                     callback: Callable[[torch.Tensor], None] | None = None) -> torch.Tensor:
+    """Normalize (``scale ||G||_F``), iterate the odd polynomials, restore the orientation;
+    ``callback`` gets each step's iterate in the output's orientation."""
     X, transposed = normalized_wide(G, scale)
-    X = odd_polynomial_iteration(X, coefficients)
+    step = None if callback is None else (lambda it: callback(it.mT if transposed else it))
+    X = odd_polynomial_iteration(X, coefficients, step)
     return X.mT if transposed else X
 
 

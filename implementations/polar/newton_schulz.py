@@ -32,7 +32,7 @@ optimizer. Run in bfloat16 by Muon. Cost ``4 k^2 l + 2 k^3`` flops a step.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 
@@ -67,10 +67,12 @@ def quintic_flops(inputs: Mapping[str, Any], steps: int = 5) -> float:
     dtypes=_DTYPES,
     params={"steps": Param(int, 20, min=1, doc="number of steps X <- 1.5 X - 0.5 X X^T X")},
     flops=cubic_flops,
+    trace=True,
 )
-def newton_schulz_cubic(G: torch.Tensor, steps: int = 20) -> torch.Tensor:
+def newton_schulz_cubic(G: torch.Tensor, steps: int = 20,
+                        callback: Callable[[torch.Tensor], None] | None = None) -> torch.Tensor:
     """Cubic Newton-Schulz ``X <- 1.5 X - 0.5 X X^T X`` from ``G / ||G||_F``, ``steps`` times."""
-    return polynomial_polar(G, [CUBIC] * steps)
+    return polynomial_polar(G, [CUBIC] * steps, callback=callback)
 
 
 @method(
@@ -82,7 +84,9 @@ def newton_schulz_cubic(G: torch.Tensor, steps: int = 20) -> torch.Tensor:
     dtypes=_DTYPES,
     params={"steps": Param(int, 5, min=1, doc="number of quintic steps (Muon: 5)")},
     flops=quintic_flops,
+    trace=True,
 )
-def newton_schulz_quintic(G: torch.Tensor, steps: int = 5) -> torch.Tensor:
+def newton_schulz_quintic(G: torch.Tensor, steps: int = 5,
+                          callback: Callable[[torch.Tensor], None] | None = None) -> torch.Tensor:
     """Muon's quintic Newton-Schulz, coefficients (3.4445, -4.7750, 2.0315), ``steps`` times."""
-    return polynomial_polar(G, [MUON_QUINTIC] * steps)
+    return polynomial_polar(G, [MUON_QUINTIC] * steps, callback=callback)

@@ -34,7 +34,7 @@ a step, ``k = min(m, n)``, ``l = max(m, n)``, as Muon's quintic.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 
@@ -82,7 +82,9 @@ def polar_express_flops(inputs: Mapping[str, Any], steps: int = 5) -> float:
     dtypes=("bfloat16", "float32", "float64"),
     params={"steps": Param(int, 5, min=1, doc="number of quintic steps (table of 8, then the last repeats)")},
     flops=polar_express_flops,
+    trace=True,
 )
-def polar_express(G: torch.Tensor, steps: int = 5) -> torch.Tensor:
+def polar_express(G: torch.Tensor, steps: int = 5,
+                  callback: Callable[[torch.Tensor], None] | None = None) -> torch.Tensor:
     """Polar Express (Amsel et al. 2025): per-step optimal quintics, safety factor 1.01."""
-    return polynomial_polar(G, coefficients(steps), scale=SAFETY)
+    return polynomial_polar(G, coefficients(steps), scale=SAFETY, callback=callback)

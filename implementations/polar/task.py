@@ -82,6 +82,34 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
 #: the contract every method meets on ``example`` with its default parameters
 EXAMPLE_GATES: dict[str, dict[str, float]] = {"rel_error": {"float64": 0.5, "float32": 0.5, "bfloat16": 0.5, "float16": 0.5}}
 
+def gradient(inputs: Mapping[str, Any], reference: np.ndarray, C: np.ndarray) -> dict[str, np.ndarray]:
+    """The float64 gradient of ``L = <C, polar(G)>`` for the backward mode.
+
+    With the thin SVD ``G = P S Q^T`` of a wide ``G`` (``m <= n``, full rank) and
+    ``U = P Q^T``, the differential is ``dU = P W Q^T + P S^-1 P^T dG (I - Q Q^T)`` with
+    ``W_ij = (M_ij - M_ji) / (s_i + s_j)``, ``M = P^T dG Q`` (the polar factor's
+    derivative; e.g. Higham, *Functions of Matrices*, 2008, section 8.1, and the
+    Sylvester form ``S W + W S = M - M^T``). Its adjoint gives
+    ``dL/dG = P ((K - K^T) / (s_i + s_j)) Q^T + P S^-1 P^T C (I - Q Q^T)``,
+    ``K = P^T C Q``. A tall ``G`` is done as ``G^T`` (``polar(G^T) = polar(G)^T``).
+    """
+    G = np.asarray(inputs["G"], dtype=np.float64)
+    out = np.empty_like(G)
+    for b in range(G.shape[0]):
+        g, c = G[b], C[b]
+        tall = g.shape[0] > g.shape[1]
+        if tall:
+            g, c = g.T, c.T
+        P, s, Qt = np.linalg.svd(g, full_matrices=False)
+        Q = Qt.T
+        K = P.T @ c @ Q
+        inner = P @ ((K - K.T) / (s[:, None] + s[None, :])) @ Q.T
+        outer = P @ ((P.T @ c) / s[:, None]) @ (np.eye(g.shape[1]) - Q @ Q.T)
+        grad = inner + outer
+        out[b] = grad.T if tall else grad
+    return {"G": out}
+
+
 TASK = register_task(
     Task(
         name="polar",
@@ -101,5 +129,7 @@ TASK = register_task(
         example={"generator": "singular", "params": {"m": 16, "n": 16, "kappa": 10.0, "batch": 2}},
         example_gates=EXAMPLE_GATES,
         reference="reference",
+        gradient=gradient,
+        grad_inputs=("G",),
     )
 )

@@ -26,7 +26,7 @@ tolerance-driven: a fixed ``iters`` is fixed work.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import torch
 
@@ -48,9 +48,13 @@ def newton_schulz_flops(inputs: Mapping[str, Any], iters: int = 10) -> float:
     dtypes=("float32", "float64"),
     params={"iters": Param(int, 10, min=1, doc="number of Newton-Schulz steps (3 products each)")},
     flops=newton_schulz_flops,
+    trace=True,
 )
-def newton_schulz(A: torch.Tensor, inverse: bool = False, iters: int = 10) -> torch.Tensor:
-    """Coupled Newton-Schulz iteration (Higham 2008, section 6.7), matrix products only."""
+def newton_schulz(A: torch.Tensor, inverse: bool = False, iters: int = 10,
+                  callback: Callable[[torch.Tensor], None] | None = None) -> torch.Tensor:
+    """Coupled Newton-Schulz iteration (Higham 2008, section 6.7), matrix products only.
+
+    ``callback`` (a convergence trace) gets each step's root estimate."""
     c = torch.linalg.matrix_norm(A, keepdim=True)  # ||A||_F, shape (batch, 1, 1)
     # The zero matrix: divide by 1, not 0. Y_k then stays exactly 0 (Z_k = 1.5^k I is
     # finite for fewer than 219 float32 steps) and sqrt(c) Y = 0 is the exact root; the
@@ -61,4 +65,6 @@ def newton_schulz(A: torch.Tensor, inverse: bool = False, iters: int = 10) -> to
         T = -0.5 * (Z @ Y)
         T.diagonal(dim1=-2, dim2=-1).add_(1.5)  # T = (3I - Z Y) / 2
         Y, Z = Y @ T, T @ Z
+        if callback is not None:
+            callback(Z / c.sqrt() if inverse else Y * c.sqrt())
     return Z / c.sqrt() if inverse else Y * c.sqrt()

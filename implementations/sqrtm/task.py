@@ -89,6 +89,25 @@ def score(output: Any, reference: Any, inputs: Mapping[str, Any]) -> dict[str, f
 #: the contract every method meets on ``example`` with its default parameters
 EXAMPLE_GATES: dict[str, dict[str, float]] = {"rel_error": {"float64": 0.1, "float32": 0.1}}
 
+def gradient(inputs: Mapping[str, Any], reference: np.ndarray, C: np.ndarray) -> dict[str, np.ndarray]:
+    """The float64 gradient of ``L = <C, f(A)>`` for the backward mode.
+
+    The Frechet derivative of the square root at ``A``, ``E -> L(E)``, solves the Sylvester
+    equation ``X L + L X = E`` with ``X = A^{1/2}`` (Higham, *Functions of Matrices*, 2008,
+    section 6.1), and is self-adjoint for symmetric ``X``: ``dL/dA = G`` with
+    ``X G + G X = C``. For the inverse root ``Y = A^{-1/2} = X^{-1}``,
+    ``dY = -Y dX Y``, so the right-hand side is ``-Y C Y``. Solved per matrix of the batch
+    with ``scipy.linalg.solve_sylvester`` (Bartels-Stewart).
+    """
+    import scipy.linalg
+
+    A = np.asarray(inputs["A"], dtype=np.float64)
+    lam, Q = np.linalg.eigh(A)
+    X = (Q * np.sqrt(np.clip(lam, 0.0, None))[..., None, :]) @ Q.swapaxes(-1, -2)
+    rhs = -(reference @ C @ reference) if inputs["inverse"] else C
+    return {"A": np.stack([scipy.linalg.solve_sylvester(X[b], X[b], rhs[b]) for b in range(A.shape[0])])}
+
+
 TASK = register_task(
     Task(
         name="sqrtm",
@@ -114,5 +133,7 @@ TASK = register_task(
                                 doc="use (A + A^T)/2; otherwise a non-symmetric A is invalid"),
         },
         check_inputs=check_inputs,
+        gradient=gradient,
+        symmetric_output=True,
     )
 )

@@ -25,7 +25,7 @@ from .common import EXIT_FAIL, EXIT_OK, REPO_ROOT, UsageError, cache_dir, find_s
 
 #: Options stored in the run file, so that ``--resume`` plans the same cells.
 STORED = ("suites", "quick", "device", "backend", "methods", "kinds", "filter", "entry", "timeout", "threads", "plugin",
-          "tasks", "rounds", "trials", "max_cells", "max_bytes")
+          "tasks", "rounds", "trials", "trace", "max_cells", "max_bytes")
 
 
 @dataclass
@@ -46,6 +46,7 @@ class RunOptions:
     tasks: list[str] = field(default_factory=list)
     rounds: int | None = None
     trials: int | None = None
+    trace: bool | None = None
     max_cells: int | None = None
     max_bytes: float | None = None
 
@@ -102,7 +103,8 @@ def plan_cells(opts: RunOptions) -> tuple[list[Any], list[Any], list[str]]:
     overrides = {**(QUICK if opts.quick else {}), **({"rounds": opts.rounds} if opts.rounds else {})}
     try:
         cells = plan(suites, timing_overrides=overrides or None, devices=opts.device, backends=opts.backend,
-                     methods=methods, patterns=opts.filter, threads=opts.threads, entries=entries, kinds=kinds, trials=opts.trials)
+                     methods=methods, patterns=opts.filter, threads=opts.threads, entries=entries, kinds=kinds, trials=opts.trials,
+                     trace=bool(opts.trace))
     except PlanError as exc:
         raise UsageError(str(exc)) from None
     return suites, cells, paths
@@ -111,7 +113,11 @@ def plan_cells(opts: RunOptions) -> tuple[list[Any], list[Any], list[str]]:
 def _metrics_of(cells: list[Any]) -> dict[str, dict[str, dict[str, str]]]:
     """Each task's metrics with direction and unit: readers of the run file need no registry."""
     tasks = {c.problem.task for c in cells}
-    return {t: {m.name: {"direction": m.direction, "unit": m.unit} for m in registry.TASKS[t].metrics} for t in sorted(tasks)}
+    out = {t: {m.name: {"direction": m.direction, "unit": m.unit} for m in registry.TASKS[t].metrics} for t in sorted(tasks)}
+    for t in tasks:  # the backward mode's score (matrixbench.modes)
+        if registry.TASKS[t].gradient is not None:
+            out[t]["grad_rel_error"] = {"direction": "lower", "unit": ""}
+    return out
 
 
 def _open(args: argparse.Namespace, opts: RunOptions, suites: list[Any], cells: list[Any], paths: list[str],

@@ -68,6 +68,8 @@ class ProblemView:
     accuracy: list[Series] = field(default_factory=list)
     front: list[tuple[float, float, str]] = field(default_factory=list)
     history: dict[str, list[tuple[str, float | None, dict[str, float]]]] = field(default_factory=dict)
+    #: convergence traces of the primary metric: (label, iterations, seconds, values)
+    traces: list[tuple[str, list[int], list[float], list[float]]] = field(default_factory=list)
 
 
 @dataclass
@@ -222,6 +224,22 @@ def seed_range(record: Record, metric: str) -> tuple[float, float] | None:
     return (max(spread["p10"], PLOT_FLOOR), max(spread["p90"], PLOT_FLOOR)) if spread else None
 
 
+def _traces(group: list[Record], primary: str | None) -> list[tuple[str, list[int], list[float], list[float]]]:
+    """Each traced cell's primary metric per iteration (finite values, floored for log axes)."""
+    out = []
+    for r in group:
+        trace = r.get("trace") or {}
+        values = (trace.get("metrics") or {}).get(primary or "")
+        if not values:
+            continue
+        keep = [(i, t, max(v, PLOT_FLOOR)) for i, t, v in zip(trace["iterations"], trace["seconds"], values)
+                if v is not None and math.isfinite(v)]
+        if keep:
+            label = f"{method_label(r)} {r['method']['backend']} {r['dtype']} {r['device']}"
+            out.append((label, [k[0] for k in keep], [k[1] for k in keep], [k[2] for k in keep]))
+    return out
+
+
 def _accuracy(group: list[Record], primary: str | None, direction: str) -> tuple[list[Series], list[tuple[float, float, str]]]:
     if primary is None or direction != "lower":
         return [], []
@@ -325,7 +343,8 @@ def build_model(runs: list[dict[str, Any]]) -> ReportModel:
             p = group[0]["problem"]
             problems.append(ProblemView(pkey, f"{task}-p{i}", p["generator"], dict(p["params"]), dict(p["task_params"]),
                                         _rows(group, calibration), metrics, series, front,
-                                        {r["key"]: history_all[r["key"]] for r in group if r["key"] in history_all}))
+                                        {r["key"]: history_all[r["key"]] for r in group if r["key"] in history_all},
+                                        _traces(group, primary)))
         levels = _levels(records, primary, directions)
         winners = {pv.key: _winners(pv, primary, levels) for pv in problems}
         desc = registry.TASKS[task].description if task in registry.TASKS else ""

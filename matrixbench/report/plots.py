@@ -90,6 +90,26 @@ def accuracy_vs_time(pv: ProblemView, metric: str) -> str | None:
     return _svg(fig)
 
 
+def convergence(pv: ProblemView, metric: str | None) -> str | None:
+    """Every traced method of the problem: its error against iteration (left) and against
+    the method's own time up to that iterate (right), both on log error axes."""
+    if not pv.traces or metric is None:
+        return None
+    fig, (left, right) = _figure(5.6, rows=2)
+    for i, (label, its, secs, vals) in enumerate(pv.traces):
+        style = dict(color=COLORS[i % len(COLORS)], marker=MARKERS[i % len(MARKERS)], ms=3, lw=1)
+        left.plot(its, vals, label=label, **style)
+        right.plot(secs, vals, **style)
+    _log(left, x=False)
+    _log(right)
+    left.set_xlabel("iteration")
+    right.set_xlabel("time up to the iterate (s)")
+    for ax in (left, right):
+        ax.set_ylabel(metric)
+    left.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return _svg(fig)
+
+
 def speedup_bars(rows: list[Row]) -> str | None:
     """Speedup against the reference, one bar per timed cell, dtypes and devices side by side."""
     rows = [r for r in rows if r.vs_reference]

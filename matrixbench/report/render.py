@@ -83,8 +83,8 @@ def _problem_plots(args: tuple[ProblemView, str | None]) -> list[str]:
     pv, primary = args
     labels = {row.record["key"]: f"{row.label} {row.record['method']['backend']} {row.record['dtype']} {row.record['device']}"
               for row in pv.rows}
-    out = [plots.accuracy_vs_time(pv, primary) if primary else None, plots.speedup_bars(pv.rows),
-           plots.history(pv, labels)]
+    out = [plots.accuracy_vs_time(pv, primary) if primary else None, plots.convergence(pv, primary),
+           plots.speedup_bars(pv.rows), plots.history(pv, labels)]
     return [s for s in out if s]
 
 
