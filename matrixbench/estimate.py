@@ -12,7 +12,8 @@ Two sources, in this order:
 2. **The timing settings** for a cell never run here: its warm-up and samples take about
    ``min_time`` (a fast call stops there), at most ``max_time``; the estimate takes
    ``min_time`` plus a tenth of a second of setup per cell, per round, and says how many
-   cells were estimated this way.
+   cells were estimated this way. A ``compile`` cell adds its compilation
+   (:data:`COMPILE_GUESS`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ from .store import RunFileError, read_run
 
 #: seconds per cell beyond its samples when nothing better is known (problem, scoring, saving)
 SETUP_GUESS = 0.1
+#: seconds of ``torch.compile`` (inductor) for a cell never run here: the median compile
+#: time of the CPU cells of ``sqrtm-modes`` and ``polar-compile`` on the 2-core VM of
+#: issue 14 (median 5.7 s, 1.2 to 14 s, 34 cells)
+COMPILE_GUESS = 6.0
 
 
 @dataclass
@@ -85,5 +90,6 @@ def estimate(cells: Iterable[Any], results_dir: Path, machine: str) -> Estimate:
         else:
             guessed += 1
             seconds += (cell.timing.min_time + SETUP_GUESS) * max(1, cell.timing.rounds)
+            seconds += COMPILE_GUESS if getattr(cell, "mode", "forward") == "compile" else 0.0
     factor = statistics.median(overhead.values()) if overhead and known else 1.0
     return Estimate(seconds * factor, known, guessed, len(overhead), factor)

@@ -265,9 +265,10 @@ class PreparedCell:
         if self.cell.mode == "backward":
             C = modes.cotangent(np.shape(self.reference), task.symmetric_output)
             err = finite_or_none(modes.gradient_error(output, task.gradient(self.inputs64, self.reference, C)))
-            verdict = judge(output_problem=wrote_input, finite=err is not None, metrics={"grad_rel_error": err},
-                            scoring_error=None, own_failure=None, gates=dict(self.cell.gates), task=task)
-            return verdict, {"grad_rel_error": err}, None
+            verdict = judge(output_problem=wrote_input, finite=err is not None, metrics={modes.GRAD_METRIC: err},
+                            scoring_error=None, own_failure=None, task=task,
+                            gates=modes.mode_gates(dict(self.cell.gates), "backward"))
+            return verdict, {modes.GRAD_METRIC: err}, None
         own_failure = output.failure if isinstance(output, WithInfo) else None
         value, info = split_info(output)
         problem = wrote_input or (dtype_problem(value, self.cell.dtype) if value is not None else None)
@@ -283,7 +284,7 @@ class PreparedCell:
             except Exception as exc:  # a scoring bug, or an output the task cannot read
                 scoring_error, tb = error_reason(exc)
         verdict = judge(output_problem=problem, finite=finite, metrics=metrics, scoring_error=scoring_error,
-                        own_failure=own_failure, gates=dict(self.cell.gates), task=task)
+                        own_failure=own_failure, gates=modes.mode_gates(dict(self.cell.gates), self.cell.mode), task=task)
         return verdict, metrics, tb
 
 

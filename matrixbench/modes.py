@@ -20,12 +20,22 @@ A key names the mode after the device when it is not ``forward``:
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 MODES = ("forward", "backward", "compile", "cuda_graph")
 DEFAULT = "forward"
+#: the backward mode's one metric (a suite may gate it, as ``gates: {grad_rel_error: ...}``)
+GRAD_METRIC = "grad_rel_error"
+
+
+def mode_gates(gates: Mapping[str, float], mode: str) -> dict[str, float]:
+    """The gates that apply in ``mode``: the backward mode scores the gradient only, the
+    other modes score the output (an entry with both gates runs both kinds of cells)."""
+    if mode == "backward":
+        return {k: v for k, v in gates.items() if k == GRAD_METRIC}
+    return {k: v for k, v in gates.items() if k != GRAD_METRIC}
 
 
 def key_suffix(mode: str) -> str:

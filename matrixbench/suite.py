@@ -20,7 +20,7 @@ from typing import Any, Iterable, Mapping
 import jsonschema
 
 from . import registry
-from .modes import MODES
+from .modes import GRAD_METRIC, MODES
 from .params import Param
 from .yamlsrc import KeyPath, Source, SuiteError, load_yaml
 
@@ -340,8 +340,9 @@ def _parse_entry(src: Source, data: dict, base: KeyPath, index: int) -> tuple[En
 
     gates: dict[str, dict[str, float]] = {}
     for metric, per_dtype in data.get("gates", {}).items():
-        if task.metric(metric) is None:
-            names = [m.name for m in task.metrics]
+        backward_metric = metric == GRAD_METRIC and task.gradient is not None  # the backward mode's score
+        if task.metric(metric) is None and not backward_metric:
+            names = [m.name for m in task.metrics] + ([GRAD_METRIC] if task.gradient is not None else [])
             errors.append(src.error(base + ("gates", metric), f"unknown metric {metric!r} of task {task.name!r}; {_closest(metric, names)}"))
             continue
         gates[metric] = {k: float(v) for k, v in per_dtype.items()}

@@ -184,3 +184,46 @@ def test_mpa_lya_backward_is_the_lyapunov_gradient_of_its_output(inverse):
         assert np.linalg.norm(grads[1] - want) / np.linalg.norm(want) < 1e-9
         if bound is not None:
             assert np.linalg.norm(grads[1] - grads[0]) / np.linalg.norm(grads[0]) < bound
+
+
+def test_gates_apply_per_mode(tmp_path):
+    """An entry's output gate does not fail its backward cells (they score the gradient
+    only) and its gradient gate does not fail its forward cells; a gradient past its gate
+    is inaccurate."""
+    text = SUITE.format(inverse="false").replace(
+        "methods: [eigh, {newton_schulz: {iters: 30}}, {mpa: {degree: 16}}, scipy_sqrtm]",
+        "methods: [eigh, {newton_schulz: {iters: 2}}]\n    gates: {rel_error: {float64: 1.0}, grad_rel_error: {float64: 1.0e-6}}")
+    (tmp_path / "g.yaml").write_text(text)
+    results = {(c.method, c.mode): run_cell(c, tmp_path) for c in plan(load_suites([str(tmp_path / "g.yaml")]))}
+    assert results[("eigh", "forward")].status == "ok" and results[("eigh", "backward")].status == "ok"
+    two_steps = results[("newton_schulz", "backward")]
+    assert two_steps.status == "inaccurate" and "grad_rel_error" in two_steps.reason and "rel_error missing" not in two_steps.reason
+    assert results[("newton_schulz", "forward")].status == "ok"  # 2 steps: inaccurate but under its gate of 1.0
+
+
+def test_a_gradient_gate_on_a_task_without_gradient_is_refused(tmp_path):
+    from matrixbench.suite import SuiteErrors
+
+    (tmp_path / "bad.yaml").write_text("""
+name: bad
+benchmarks:
+  - task: lstsq
+    problems: {generator: tall_gaussian, params: {m: 20, n: 4}}
+    methods: [reference]
+    gates: {grad_rel_error: {float64: 1.0}}
+""")
+    with pytest.raises(SuiteErrors, match="unknown metric 'grad_rel_error'"):
+        load_suites([str(tmp_path / "bad.yaml")])
+
+
+def test_the_dry_run_estimate_counts_each_compilation(tmp_path):
+    from matrixbench.estimate import COMPILE_GUESS, SETUP_GUESS, estimate
+
+    text = SUITE.format(inverse="false").replace("modes: [forward, backward]", "modes: [forward, compile]")
+    (tmp_path / "e.yaml").write_text(text)
+    cells = plan(load_suites([str(tmp_path / "e.yaml")]))
+    compiled = sum(c.mode == "compile" for c in cells)
+    assert compiled == len(cells) // 2
+    plain = sum((c.timing.min_time + SETUP_GUESS) * max(1, c.timing.rounds) for c in cells)
+    est = estimate(cells, tmp_path / "no-results", "vm")
+    assert est.from_settings == len(cells) and est.seconds == pytest.approx(plain + compiled * COMPILE_GUESS)
