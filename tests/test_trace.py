@@ -71,3 +71,43 @@ def test_trace_needs_a_callback_parameter():
     with pytest.raises(registry.RegistryError, match="takes no 'callback'"):
         registry.method("sqrtm", "no_callback_here", kind="optimized", backends=("torch",), trace=True)(
             lambda A, inverse=False: A)
+
+
+POLAR = """
+name: conv
+benchmarks:
+  - name: conv
+    task: polar
+    problems: {generator: singular, params: {m: 24, n: 48, kappa: 100.0, decay: loguniform}}
+    methods: [{newton_schulz_cubic: {steps: 12}}, {newton_schulz_quintic: {steps: 6}}, {polar_express: {steps: 6}}, reference]
+    dtypes: [float64]
+    timing: {min_time: 0.0, max_time: 0.02, min_repeats: 1}
+"""
+
+
+def test_run_trace_keeps_the_traces_and_the_report_draws_one_convergence_plot(run_cli, tmp_path):
+    """``run --trace`` (the suite says nothing of traces): every iterative polar method has
+    its trace in the run file, one value per step, and the problem's report section draws
+    them on one convergence plot (error against iteration and against time)."""
+    import json
+    import re
+
+    (tmp_path / "conv.yaml").write_text(POLAR)
+    res = run_cli("run", "conv.yaml", "--trace", "--no-table", "--results", "r")
+    assert res.returncode == 0, res.stderr
+    records = {r["method"]["name"]: r for r in json.loads(next((tmp_path / "r").glob("*/*.json")).read_text())["results"]}
+    steps = {"newton_schulz_cubic": 12, "newton_schulz_quintic": 6, "polar_express": 6}
+    for name, k in steps.items():
+        trace = records[name]["trace"]
+        assert trace["iterations"] == list(range(1, k + 1)) and len(trace["metrics"]["rel_error"]) == k
+        assert trace["metrics"]["rel_error"][-1] == pytest.approx(records[name]["metrics"]["rel_error"], rel=1e-6)
+    assert "trace" not in records["reference"]
+    # Polar Express converges where the fixed quintic plateaus (Amsel et al.; METHODS.md)
+    assert records["polar_express"]["trace"]["metrics"]["rel_error"][-1] < records["newton_schulz_quintic"]["trace"]["metrics"]["rel_error"][-1]
+    res = run_cli("report", str(next((tmp_path / "r").glob("*/*.json"))), "-o", "rep")
+    assert res.returncode == 0, res.stderr
+    page = (tmp_path / "rep" / "task-polar.html").read_text()
+    plots = [svg for svg in re.findall(r"<svg.*?</svg>", page, re.S) if "time up to the iterate" in svg]
+    assert len(plots) == 1
+    for name in steps:
+        assert name in plots[0]
