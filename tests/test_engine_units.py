@@ -107,3 +107,35 @@ def test_run_file_atomic_and_validated(tmp_path):
     bad.write_text(json.dumps(data))
     with pytest.raises(RunFileError, match="upgrade matrixbench"):
         read_run(bad)
+
+
+def test_a_run_calibrates_each_device_and_dtype_it_can_run_once(tmp_path, monkeypatch):
+    """record_calibration measures the run's (device, dtype) pairs that the cache lacks: the
+    CPU ones always, CUDA ones only where a GPU is present; the run file gets the cache."""
+    from types import SimpleNamespace
+
+    from matrixbench import calibrate
+    from matrixbench.commands import calibrate as command
+
+    monkeypatch.setenv("MATRIXBENCH_CACHE", str(tmp_path))
+    measured: list[tuple[str, str]] = []
+
+    def fake_measure(device, dtype, threads, settings=None):
+        measured.append((device, dtype))
+        return {"device": device, "dtype": dtype, "threads": threads, "matmul_gflops": 1.0}
+
+    monkeypatch.setattr(calibrate, "measure_one", fake_measure)
+    gpu = {"present": False}
+    monkeypatch.setattr("matrixbench.backends.device_available",
+                        lambda backend, device: None if device == "cpu" or gpu["present"] else "no CUDA device")
+    cells = [SimpleNamespace(device=d, dtype=t) for d in ("cpu", "cuda") for t in ("float32", "bfloat16", "int8")]
+    saved = []
+    run_file = SimpleNamespace(data={}, save=lambda: saved.append(True))
+    err = SimpleNamespace(print=lambda *a, **k: None)
+    command.record_calibration(run_file, cells, True, 2, err)
+    assert sorted(measured) == [("cpu", "bfloat16"), ("cpu", "float32")]
+    assert set(run_file.data["calibration"]) == {"cpu/bfloat16/threads=2", "cpu/float32/threads=2"} and saved
+    gpu["present"] = True
+    command.record_calibration(run_file, cells, True, 2, err)  # the CPU pairs are cached: only CUDA is measured
+    assert sorted(measured[2:]) == [("cuda", "bfloat16"), ("cuda", "float32")]
+    assert "cuda/float32/threads=2" in run_file.data["calibration"]

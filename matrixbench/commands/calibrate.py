@@ -12,21 +12,27 @@ from .common import EXIT_OK, UsageError, cache_dir
 
 
 def record_calibration(run_file: Any, cells: list[Any], measure: bool, threads: int | None, err: Any) -> None:
-    """Put the machine's calibration for the run's CPU dtypes in the run file, measuring
-    what is missing first (once per machine; ``--no-calibrate`` or
-    ``MATRIXBENCH_CALIBRATE=0`` only records what is cached)."""
+    """Put the machine's calibration for the run's devices and dtypes in the run file,
+    measuring what is missing first (once per machine; ``--no-calibrate`` or
+    ``MATRIXBENCH_CALIBRATE=0`` only records what is cached). CUDA is measured only where
+    a GPU is present (its cells are skipped otherwise)."""
     from .. import calibrate
+    from ..backends import device_available
     from ..environment import machine_name
     from ..runner import default_threads
 
     threads = threads or default_threads()
     cache = cache_dir()
-    dtypes = sorted({c.dtype for c in cells if c.device == "cpu" and c.dtype in ("float32", "float64", "bfloat16")})
-    if measure and dtypes:
-        missing = [d for d in dtypes if calibrate.entry_key("cpu", d, threads) not in calibrate.load(cache, machine_name())]
+    wanted = sorted({(c.device, c.dtype) for c in cells if c.dtype in ("float32", "float64", "bfloat16")
+                     and (c.device == "cpu" or device_available("torch", c.device) is None)})
+    if measure and wanted:
+        known = calibrate.load(cache, machine_name())
+        missing = [(dev, d) for dev, d in wanted if calibrate.entry_key(dev, d, threads) not in known]
         if missing:
-            err.print(f"calibrating this machine once ({', '.join(missing)} matmul rate and bandwidth; cached)", highlight=False)
-            calibrate.calibrate(cache, machine_name(), ["cpu"], missing, threads)
+            err.print(f"calibrating this machine once ({', '.join(f'{dev} {d}' for dev, d in missing)} matmul rate "
+                      "and bandwidth; cached)", highlight=False)
+            for dev in sorted({dev for dev, _ in missing}):
+                calibrate.calibrate(cache, machine_name(), [dev], [d for v, d in missing if v == dev], threads)
     cached = calibrate.load(cache, machine_name())
     used = {k: v for k, v in cached.items() if v["threads"] == threads or v["device"] != "cpu"}
     if used:
