@@ -38,6 +38,17 @@ machine as much as two commits: the whole run drifts (frequency, a neighbour, th
    ``faster`` or ``inconclusive``; ``unreliable`` when contention left fewer than
    ``min_rounds`` clean rounds. With the accuracy changes, it makes the cell's joint
    verdict (:mod:`matrixbench.tradeoff`).
+7. **A change is seen twice.** A suite is many cells, and a 99% interval per cell is
+   still a false alarm in one cell of a hundred with no change at all: seven whole-``ci``
+   runs on the 2-core VM of issue 13 (707 cell verdicts) gave one, a cell whose four head
+   processes all happened to be faster than its four base processes (0.940 [0.886, 0.998]).
+   So a ``slower`` or ``faster`` cell is measured again in fresh processes (all ``2k``
+   restarted: new process effects, new memory layout) and keeps its verdict only if the
+   second interval, at ``confirm_confidence`` (90%: one-sided 5%), lies on the same side
+   of 1; otherwise it is ``inconclusive``, with both intervals in the record. For a cell
+   with no change the two stages are independent: a false alarm needs ``p < 0.005`` and
+   then ``p < 0.05`` in the same direction, ``2.5e-4`` a cell, about one in 40 runs of
+   ``ci``'s 101 cells. Only flagged cells pay for it (about 20 s of restarts each).
 
 A head whose code does not start, whose tasks do not load or whose suites do not plan is
 a broken head (exit 1, as ``compare`` treats a head without results); a base that cannot
@@ -50,6 +61,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import random
 import select
 import shutil
 import statistics
@@ -58,7 +70,7 @@ import sys
 import tempfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -74,6 +86,8 @@ from .verdict import TIMED
 #: that no number of rounds removes. Without it MKL allocates per call, so placement
 #: varies per call and averages out.
 SIDE_ENV = {"MKL_DISABLE_FAST_MM": "1"}
+#: a random-length variable that moves the process's stack (see :meth:`SideProcess.spawn`)
+LAYOUT_ENV = "MATRIXBENCH_AB_LAYOUT"
 
 
 class ABError(Exception):
@@ -106,6 +120,9 @@ class ABSettings:
     block_time: float = 0.005
     #: seconds of timing per cell (both sides) after which it stops at ``min_rounds``
     cell_time: float = 4.0
+    #: two-sided confidence of the confirming interval measured in fresh processes (point 7
+    #: of the module docstring); 0 turns the confirmation off
+    confirm_confidence: float = 0.90
     fail_on: tuple[str, ...] = DEFAULT_FAIL_ON
 
 
@@ -167,7 +184,10 @@ class SideProcess:
 
     def spawn(self) -> None:
         """Launch the process (it imports while others do); :meth:`start` waits for it."""
-        env = {**os.environ, **SIDE_ENV,
+        # a random-size environment and heap block (abserve.main) give every process its own
+        # memory layout, so that a layout the revision's code happens to produce is a
+        # process effect, which the interval over processes sees, not a side effect
+        env = {**os.environ, **SIDE_ENV, LAYOUT_ENV: "x" * random.randrange(1, 4097),
                "PYTHONPATH": os.pathsep.join([str(self.rev.path), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
         self.proc = subprocess.Popen([sys.executable, "-m", "matrixbench.abserve"], cwd=self.rev.path, env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log.open("ab"),
@@ -332,9 +352,9 @@ def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: AB
             ci = out.judged(settings.confidence)
             clear = ci.low > 1 + threshold or ci.high < 1 / (1 + threshold)
             spent = time.perf_counter() - started
-            # an undecided cell gets up to twice its budget: a few more rounds often decide it
+            # an undecided cell gets up to 1.5 times its budget: a few more rounds often decide it
             undecided = ci.verdict(threshold) == "inconclusive"
-            if ci.detectable <= threshold / 4 or clear or spent > settings.cell_time * (2 if undecided else 1):
+            if ci.detectable <= threshold / 4 or clear or spent > settings.cell_time * (1.5 if undecided else 1):
                 break
     if len(out.log_ratios) >= 2:
         out.interval = out.judged(settings.confidence)
@@ -448,6 +468,50 @@ def _prepare(side: SideProcess, key: str, cache: Path, timeout: float) -> dict[s
     return ans
 
 
+def restart(sides: dict[str, list[SideProcess]]) -> str | None:
+    """Every process of both sides stopped and started afresh (imports run side by side);
+    the reason one could not start, or None."""
+    team = sides["base"] + sides["head"]
+    for side in team:
+        side.close()
+    for side in team:
+        side.spawn()
+    reasons = [why for side in team if (why := _start(side))]
+    return reasons[0] if reasons else None
+
+
+def _confirm(sides: dict[str, list[SideProcess]], key: str, cache: Path, settings: ABSettings, threshold: float,
+             timeout: float, direction: str) -> dict[str, Any]:
+    """The cell timed again in fresh processes (point 7 of the module docstring): whether the
+    second interval, at ``settings.confirm_confidence``, lies on the ``direction`` side of 1."""
+    level = settings.confirm_confidence
+    out: dict[str, Any] = {"confidence": level, "confirmed": False}
+    why = restart(sides)
+    answers = {} if why else {name: _prepare_team(sides[name], key, cache, timeout) for name in ("base", "head")}
+    if why or any(a["status"] not in TIMED for a in answers.values()):
+        why = why or "; ".join(f"{n}: {a['status']} {a.get('reason', '')}" for n, a in answers.items())
+        out["summary"] = f"not confirmed: the fresh processes could not time the cell ({why})"
+        return out
+    one_thread = answers["base"].get("threads") == 1 and answers["head"].get("threads") == 1
+    try:
+        timing = time_cell(sides, min(a["estimate"] for a in answers.values()), replace(settings, confidence=level),
+                           threshold, timeout, answers["head"].get("cpus") if one_thread else None)
+    except SideFailure as exc:
+        restart(sides)
+        out["summary"] = f"not confirmed: {exc.side} failed in the fresh processes ({exc.reason})"
+        return out
+    ci = timing.interval
+    if ci is None:
+        out["summary"] = "not confirmed: the fresh processes gave no interval"
+        return out
+    out.update(ratio=ci.estimate, interval=_bounds(ci), rounds=timing.rounds, contended_rounds=timing.contended,
+               base_seconds=timing.seconds["base"], head_seconds=timing.seconds["head"],
+               confirmed=ci.low > 1 if direction == "slower" else ci.high < 1)
+    out["summary"] = (f"{'confirmed' if out['confirmed'] else 'not confirmed'} in fresh processes: "
+                      f"x{ci.estimate:.3f} [{ci.low:.3f}, {ci.high:.3f}] ({level:.0%})")
+    return out
+
+
 def _bounds(ci: RatioInterval) -> list[float]:
     return [ci.low, ci.high]
 
@@ -492,6 +556,11 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
             time_state = "inconclusive"
         else:
             time_state = timing.interval.verdict(threshold)
+        if time_state in ("slower", "faster") and settings.confirm_confidence:
+            second = _confirm(sides, key, cache, settings, threshold, timeout, time_state)
+            detail["confirmation"] = second
+            if not second["confirmed"]:
+                time_state = "inconclusive"
         found += metric_changes(key, rec["base"], rec["head"], directions, acc_threshold)
     else:
         timing = None
@@ -500,6 +569,8 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
         test = (f"ABBA x{len(timing.log_ratios)} rounds of {len(timing.seconds['base'])} processes a side "
                 f"({timing.contended} contended dropped), {ci.confidence:.0%} interval over processes "
                 f"[{ci.low:.3f}, {ci.high:.3f}]; processes of one revision differ by {math.exp(timing.spread) - 1:.1%} (sd)")
+        if "confirmation" in detail:
+            test += f"; {detail['confirmation']['summary']}"
         found.append(Change(key, "time", "time (paired)", statistics.median(timing.flat("base")),
                             statistics.median(timing.flat("head")),
                             ratio=ci.estimate, test=test, regression=time_state == "slower",
@@ -514,6 +585,8 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
     notes = []
     if timing is not None and timing.contended:
         notes.append(f"{timing.contended} of {timing.rounds} rounds contended")
+    if "confirmation" in detail and not detail["confirmation"]["confirmed"]:
+        notes.append(detail["confirmation"]["summary"])
     if changed:
         notes.append("method source changed")
     verdict = judge(key, time_state, found, time_ratio=ci.estimate if ci else None, status=moved, note="; ".join(notes))

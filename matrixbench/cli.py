@@ -17,7 +17,7 @@ from rich.text import Text
 from . import registry
 from .commands import ab, calibrate, catalog, compare, export, report, run
 from .commands.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, cache_dir, env_flag, even_int, nonnegative_float,
-                              positive_float, positive_int, probability)
+                              positive_float, positive_int, probability, probability_or_zero)
 from .console import make_console
 
 __all__ = ["EXIT_FAIL", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "cache_dir", "main"]
@@ -150,6 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="processes per revision, an even number (default 4); the interval is taken over them")
     p.add_argument("--cell-time", type=positive_float, default=4.0,
                    help="seconds of timing per cell after which it stops once it has --min-rounds (default 4)")
+    p.add_argument("--confirm-confidence", type=probability_or_zero, default=0.9,
+                   help="a slower or faster cell is timed again in fresh processes and keeps its verdict only if "
+                        "that interval, at this confidence, lies on the same side of 1 (default 0.9; 0: no second look)")
     p.add_argument("--filter", action="append", help="only cells whose key matches (glob, or substring)")
     p.add_argument("--methods", action="append", help="only these methods (comma-separated)")
     p.add_argument("--entry", action="append", help="only these benchmarks of the suites (comma-separated)")

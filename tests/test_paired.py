@@ -204,3 +204,49 @@ def test_min_pairs_is_the_first_bounded_interval():
         d = np.linspace(-0.01, 0.02, n)
         assert math.isfinite(ratio_interval(d, confidence).high)
         assert ratio_interval(d[:-1], confidence).high == math.inf
+
+
+def _timing(base_ms: list[float], head_ms: list[float], rounds: int = 8):
+    """A CellTiming whose processes took these medians (8 identical rounds each)."""
+    from matrixbench.ab import CellTiming
+
+    t = CellTiming(rounds=rounds, log_ratios=[0.0] * rounds)
+    t.seconds = {"base": [[x / 1e3] * rounds for x in base_ms], "head": [[x / 1e3] * rounds for x in head_ms]}
+    t.interval = t.judged(0.99)
+    return t
+
+
+@pytest.mark.parametrize("second,verdict", [
+    (([10.0, 10.1, 9.9, 10.0], [10.0, 9.9, 10.1, 10.05]), "inconclusive"),  # not seen again: a false alarm
+    (([10.0, 10.1, 9.9, 10.0], [11.0, 11.1, 10.9, 11.05]), "regressed"),    # seen again
+    (([10.0, 10.1, 9.9, 10.0], [9.0, 9.1, 8.9, 9.05]), "inconclusive"),     # the other way: not confirmed
+])
+def test_a_slower_cell_keeps_its_verdict_only_if_fresh_processes_see_it_again(monkeypatch, tmp_path, second, verdict):
+    """``ab``'s confirmation (point 7 of matrixbench.ab): the first timing is clearly slower
+    (10%); the second, in restarted processes, decides. Processes and timings are stand-ins."""
+    from matrixbench import ab
+    from matrixbench.compare import Comparison
+
+    timings = iter([_timing([10.0, 10.1, 9.9, 10.0], [11.0, 11.1, 10.9, 11.0]), _timing(*second)])
+    restarts = []
+    answer = {"status": "ok", "metrics": {"err": 1e-6}, "estimate": 0.01, "threads": 2}
+    monkeypatch.setattr(ab, "_prepare_team", lambda team, key, cache, timeout: dict(answer))
+    monkeypatch.setattr(ab, "time_cell", lambda *a, **k: next(timings))
+    monkeypatch.setattr(ab, "restart", lambda sides: restarts.append(1))
+    cmp = Comparison("base", "head", 0.05, 0.01, 0.5, "paired", title="ab")
+    cell = {"key": "t/p/m/torch/float32/cpu", "task": "t", "dtype": "float32", "timing": {}, "regression": {}, "version": "1"}
+    got, detail = ab._cell({"base": [], "head": []}, cell["key"], cell, dict(cell), ab.ABSettings(), tmp_path,
+                           {"err": "lower"}, cmp)
+    assert restarts == [1] and detail["confirmation"]["confidence"] == 0.9
+    assert got.verdict == verdict, (got, detail["confirmation"])
+    lo, hi = detail["confirmation"]["interval"]
+    assert detail["confirmation"]["confirmed"] == (lo > 1) and (verdict == "regressed") == (lo > 1)
+    if verdict == "inconclusive":
+        assert "not confirmed in fresh processes" in got.note and not cmp.failed
+    # with the confirmation off the first timing alone decides
+    timings = iter([_timing([10.0, 10.1, 9.9, 10.0], [11.0, 11.1, 10.9, 11.0])])
+    monkeypatch.setattr(ab, "time_cell", lambda *a, **k: next(timings))
+    got, detail = ab._cell({"base": [], "head": []}, cell["key"], cell, dict(cell),
+                           ab.ABSettings(confirm_confidence=0), tmp_path, {"err": "lower"},
+                           Comparison("base", "head", 0.05, 0.01, 0.5, "paired", title="ab"))
+    assert got.verdict == "regressed" and "confirmation" not in detail

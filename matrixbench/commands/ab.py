@@ -24,7 +24,7 @@ def cmd_ab(args: argparse.Namespace) -> int:
     settings = ABSettings(threshold=args.threshold, accuracy_threshold=args.accuracy_threshold,
                           confidence=args.confidence, min_rounds=args.min_rounds,
                           max_rounds=max(args.max_rounds, args.min_rounds), cell_time=args.cell_time,
-                          processes=args.processes,
+                          processes=args.processes, confirm_confidence=args.confirm_confidence,
                           fail_on=args.fail_on)
     selection = {"filter": args.filter, "methods": args.methods, "entry": args.entry, "backend": args.backend}
     out, err = make_console(), make_console(stderr=True)

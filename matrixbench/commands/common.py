@@ -116,6 +116,11 @@ def probability(text: str) -> float:
     return value
 
 
+def probability_or_zero(text: str) -> float:
+    """argparse type: 0 (off) or a number strictly between 0 and 1."""
+    return 0.0 if _float(text) == 0 else probability(text)
+
+
 def _float(text: str) -> float:
     import math
 
