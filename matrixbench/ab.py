@@ -447,8 +447,37 @@ def _prepare_team(team: list[SideProcess], key: str, cache: Path, timeout: float
     """The first process's answer; the first failure when another process failed where it did not."""
     answers = [_prepare(side, key, cache, timeout) for side in team]
     bad = [a for a in answers if a["status"] not in TIMED]
-    return bad[0] if bad and answers[0]["status"] in TIMED else \
-        {**answers[0], "estimate": min(a.get("estimate", math.inf) for a in answers)}
+    if bad and answers[0]["status"] in TIMED:
+        return bad[0]
+    return {**answers[0], "estimate": min(a.get("estimate", math.inf) for a in answers),
+            "metrics": _median_metrics([a.get("metrics") or {} for a in answers]),
+            "metrics_by_process": [a.get("metrics") or {} for a in answers]}
+
+
+def _median_metrics(per_process: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each metric's median over the processes of one side; null if any process gave null
+    (a NaN that only some processes produce is still a NaN)."""
+    names = set().union(*per_process) if per_process else set()
+    out: dict[str, Any] = {}
+    for name in sorted(names):
+        values = [m.get(name) for m in per_process]
+        out[name] = None if any(v is None for v in values) else statistics.median(values)
+    return out
+
+
+def overlapping(change: Change, base: list[dict[str, Any]], head: list[dict[str, Any]]) -> bool:
+    """Whether an accuracy change lies within what the processes of one revision already
+    disagree on: some head process is no worse than some base process. The same code in
+    two processes need not compute the same bits (threaded BLAS reduces in an order that
+    depends on memory alignment), and a metric at rounding level, such as the max-norm
+    error of a least-squares solution at 3e-13, then doubles from one process to the
+    next. A change counts only when every head process is past every base process."""
+    b = [m.get(change.what) for m in base if m.get(change.what) is not None]
+    h = [m.get(change.what) for m in head if m.get(change.what) is not None]
+    if not b or not h:
+        return False
+    apart = min(h) > max(b) if change.head > change.base else max(h) < min(b)
+    return not apart
 
 
 def _prepare(side: SideProcess, key: str, cache: Path, timeout: float) -> dict[str, Any]:
@@ -561,7 +590,12 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
             detail["confirmation"] = second
             if not second["confirmed"]:
                 time_state = "inconclusive"
-        found += metric_changes(key, rec["base"], rec["head"], directions, acc_threshold)
+        changes = metric_changes(key, rec["base"], rec["head"], directions, acc_threshold)
+        spread = {name: answers[name].get("metrics_by_process") or [rec[name]["metrics"]] for name in ("base", "head")}
+        noise = [c for c in changes if c.head != "null" and overlapping(c, spread["base"], spread["head"])]
+        found += [c for c in changes if c not in noise]
+        if noise:
+            detail["accuracy_within_process_spread"] = [c.what for c in noise]
     else:
         timing = None
     ci = timing.interval if timing else None

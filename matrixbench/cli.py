@@ -16,6 +16,7 @@ from rich.text import Text
 
 from . import registry
 from .commands import ab, calibrate, catalog, compare, export, report, run
+from .commands import merge as merge_cmd
 from .commands.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, cache_dir, env_flag, even_int, nonnegative_float,
                               positive_float, positive_int, probability, probability_or_zero)
 from .console import make_console
@@ -94,7 +95,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--trace", action="store_true",
                    help="record the convergence trace of every iterative method (as the suites' trace: true)")
     p.add_argument("--no-table", action="store_true", help="do not print the per-problem tables")
+    p.add_argument("--shard", metavar="K/N", help="run only shard K of N of the plan (balanced by estimated cost; "
+                                                  "one problem's cells stay together); merge the files with `merge`")
+    p.add_argument("--cores", metavar="LIST", help="pin the run to these cores (e.g. 0,2-3); threads default to their count")
+    p.add_argument("--run-file", metavar="FILE", help="write the run file here (resumed if it exists): a launcher's shard")
+    p.add_argument("--launcher", choices=["local", "slurm", "dask"],
+                   help="run the plan as --shards shards on this machine (pinned cores or one GPU each), as a SLURM "
+                        "job array (submitit) or as tasks on a dask cluster; wait, merge, report")
+    p.add_argument("--shards", type=positive_int, help="number of shards for --launcher")
+    p.add_argument("--devices", metavar="LIST", help="local launcher: one shard per device (cuda:0,cuda:1,...)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask launcher: the scheduler's address")
+    p.add_argument("--slurm-partition", help="slurm launcher: the partition")
+    p.add_argument("--slurm-time", type=positive_int, metavar="MINUTES", help="slurm launcher: time limit per shard")
+    p.add_argument("--slurm-gpus", type=int, metavar="N", help="slurm launcher: GPUs per shard (default 1 for a CUDA plan)")
+    p.add_argument("--slurm-option", action="append", metavar="KEY=VALUE", help="slurm launcher: an extra sbatch option")
+    p.add_argument("--submitit-cluster", choices=["slurm", "local", "debug"],
+                   help="slurm launcher: submitit's executor (default: SLURM where sbatch is found, else local)")
+    p.add_argument("--no-wait", action="store_true", help="slurm launcher: return once submitted (merge later)")
     p.set_defaults(func=run.cmd_run)
+
+    p = sub.add_parser("merge", parents=[after], help="one run from the shard files of one plan")
+    p.add_argument("runs", nargs="+", metavar="RUN", help="shard run files")
+    p.add_argument("-o", "--output", help="the merged run file (default: beside the first shard, a new run id)")
+    p.add_argument("--allow-different-plans", action="store_true",
+                   help="merge shards of different plans, or run files that are not shards")
+    p.add_argument("--allow-different-commits", action="store_true", help="merge shards measured on different commits")
+    p.set_defaults(func=merge_cmd.cmd_merge)
 
     p = sub.add_parser("report", parents=[after], help="write an HTML report (or Markdown) of run files")
     p.add_argument("runs", nargs="*", metavar="RUN", help="run files (default: the newest under --results)")

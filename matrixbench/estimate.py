@@ -79,17 +79,20 @@ def history(results_dir: Path, machine: str) -> tuple[dict[str, float], dict[str
     return {k: wall for k, (_, wall) in walls.items()}, overhead
 
 
+def cell_seconds(cell: Any, walls: dict[str, float]) -> float:
+    """A cell's estimated seconds: its newest ``wall`` in ``walls``, else from its timing settings."""
+    if cell.key in walls:
+        return walls[cell.key]
+    guess = (cell.timing.min_time + SETUP_GUESS) * max(1, cell.timing.rounds)
+    return guess + (COMPILE_GUESS if getattr(cell, "mode", "forward") == "compile" else 0.0)
+
+
 def estimate(cells: Iterable[Any], results_dir: Path, machine: str) -> Estimate:
     """The estimated duration of running ``cells`` (:class:`matrixbench.plan.Cell`) here."""
     walls, overhead = history(results_dir, machine)
-    known, guessed, seconds = 0, 0, 0.0
-    for cell in cells:
-        if cell.key in walls:
-            known += 1
-            seconds += walls[cell.key]
-        else:
-            guessed += 1
-            seconds += (cell.timing.min_time + SETUP_GUESS) * max(1, cell.timing.rounds)
-            seconds += COMPILE_GUESS if getattr(cell, "mode", "forward") == "compile" else 0.0
+    cells = list(cells)
+    known = sum(c.key in walls for c in cells)
+    guessed = len(cells) - known
+    seconds = sum(cell_seconds(c, walls) for c in cells)
     factor = statistics.median(overhead.values()) if overhead and known else 1.0
     return Estimate(seconds * factor, known, guessed, len(overhead), factor)

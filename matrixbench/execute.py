@@ -178,6 +178,10 @@ def set_threads(threads: int) -> dict[str, Any]:
     threadpool_limits(threads)
     info: dict[str, Any] = {"requested": threads, "blas": [
         {"api": p.get("internal_api"), "threads": p.get("num_threads")} for p in threadpool_info()]}
+    if hasattr(os, "sched_getaffinity"):  # the cores this cell had (a pinned shard has a few)
+        info["cpus"] = sorted(os.sched_getaffinity(0))
+    if os.environ.get("CUDA_VISIBLE_DEVICES"):  # the GPU a launcher gave this worker
+        info["cuda_visible_devices"] = os.environ["CUDA_VISIBLE_DEVICES"]
     try:
         import torch
 

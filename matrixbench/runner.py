@@ -29,12 +29,14 @@ Progress = Callable[[str, Cell, Any], None]
 
 
 def default_threads() -> int:
+    """Physical cores, but no more than the cores this process may use (a pinned shard)."""
+    allowed = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     try:
         import psutil
 
-        return psutil.cpu_count(logical=False) or os.cpu_count() or 1
+        return min(allowed, psutil.cpu_count(logical=False) or os.cpu_count() or 1)
     except ImportError:
-        return os.cpu_count() or 1
+        return min(allowed, os.cpu_count() or 1)
 
 
 def cell_rounds(result: CellResult) -> int:

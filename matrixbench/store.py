@@ -252,9 +252,10 @@ class RunFile:
 
     @classmethod
     def create(cls, results_dir: Path, machine: str, run_meta: dict[str, Any], environment: dict[str, Any],
-               metrics: dict[str, Any] | None = None) -> RunFile:
+               metrics: dict[str, Any] | None = None, path: Path | None = None) -> RunFile:
+        """A new run file: ``<results_dir>/<machine>/<run id>.json``, or ``path`` (a launcher's shard file)."""
         run_id = new_run_id()
-        path = Path(results_dir) / machine / f"{run_id}.json"
+        path = path or Path(results_dir) / machine / f"{run_id}.json"
         data = {
             "schema": SCHEMA_NAME,
             "schema_version": SCHEMA_VERSION,

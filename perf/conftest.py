@@ -16,6 +16,11 @@ from pathlib import Path
 
 import pytest
 
+# MKL's memory manager keeps buffers for a process's life, and where they land moves a
+# method's speed for that life: allocate per call, so that the rounds average placements
+# (see test_cells.py; matrixbench.ab sets the same for its processes). Set before torch loads.
+os.environ.setdefault("MKL_DISABLE_FAST_MM", "1")
+
 ROOT = Path(__file__).resolve().parent.parent
 
 

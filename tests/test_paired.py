@@ -250,3 +250,32 @@ def test_a_slower_cell_keeps_its_verdict_only_if_fresh_processes_see_it_again(mo
                            ab.ABSettings(confirm_confidence=0), tmp_path, {"err": "lower"},
                            Comparison("base", "head", 0.05, 0.01, 0.5, "paired", title="ab"))
     assert got.verdict == "regressed" and "confirmation" not in detail
+
+
+def test_an_accuracy_change_within_the_processes_own_spread_is_not_counted(monkeypatch, tmp_path):
+    """hh3 of issue 13: identical code, torch_lstsq's linf_error 2.8e-13 in one process and
+    5.6e-13 in another (rounding level, alignment-dependent BLAS): not a regression. A
+    change every process shows is one."""
+    from matrixbench import ab
+    from matrixbench.compare import Comparison
+
+    per = {"base": [2.78e-13, 5.57e-13, 2.78e-13, 2.78e-13], "head": [5.57e-13, 5.57e-13, 2.78e-13, 5.57e-13]}
+
+    def team(sides_team, key, cache, timeout):
+        name = sides_team[0]
+        ms = [{"linf_error": v, "rel_error": 1e-6 * (10 if name == "head" else 1)} for v in per[name]]
+        return {"status": "ok", "estimate": 0.01, "threads": 2, "metrics": ab._median_metrics(ms), "metrics_by_process": ms}
+
+    monkeypatch.setattr(ab, "_prepare_team", team)
+    monkeypatch.setattr(ab, "time_cell", lambda *a, **k: _timing([10.0, 10.1, 9.9, 10.0], [10.0, 10.1, 9.9, 10.05]))
+    cmp = Comparison("base", "head", 0.05, 0.01, 0.5, "paired", title="ab")
+    cell = {"key": "t/p/m/torch/float64/cpu", "task": "t", "dtype": "float64", "timing": {}, "regression": {}, "version": "1"}
+    got, detail = ab._cell({"base": ["base"], "head": ["head"]}, cell["key"], cell, dict(cell), ab.ABSettings(), tmp_path,
+                           {"linf_error": "lower", "rel_error": "lower"}, cmp)
+    assert detail["accuracy_within_process_spread"] == ["linf_error"]
+    names = [c.what for c in cmp.changes if c.kind == "accuracy"]
+    assert names == ["rel_error"] and got.verdict == "regressed"  # 10x in every process: counted
+    # medians per side are what the record shows
+    assert detail["base"]["metrics"]["linf_error"] == 2.78e-13 and detail["head"]["metrics"]["linf_error"] == 5.57e-13
+    # a NaN in one head process is a null metric: a regression, never averaged away
+    assert ab._median_metrics([{"e": 1.0}, {"e": None}]) == {"e": None}

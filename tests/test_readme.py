@@ -40,6 +40,7 @@ import readme_sample  # noqa: E402
 #: each README command (comment stripped) -> the argv that runs it here (``matrixbench``
 #: is ``python -m matrixbench``; ``{newest}``, ``{base}``, ``{head}`` are run files), or
 #: ``None`` with the reason it does not run here
+SHARD_CELLS = ["--quick", "--entry", "polar-classics", "--filter", "*kappa=100,m=256,n=256*"]
 COMMANDS: dict[str, tuple[list[str] | None, str]] = {
     "bash scripts/setup.sh && .venv/bin/matrixbench run": (
         ["run", "--quick", "--filter", readme_sample.FILTER, "--results", "results"],
@@ -49,6 +50,14 @@ COMMANDS: dict[str, tuple[list[str] | None, str]] = {
         ["validate", "mytasks/trace.yaml", "--tasks", "mytasks"], "as written"),
     ".venv/bin/matrixbench run mytasks/trace.yaml --tasks mytasks --quick": (
         ["run", "mytasks/trace.yaml", "--tasks", "mytasks", "--quick"], "as written"),
+    ".venv/bin/matrixbench run polar --launcher local --shards 2 --cores 0,1": (
+        ["run", "polar", "--launcher", "local", "--shards", "2", "--cores", "0,1", *SHARD_CELLS, "--results", "local/"],
+        "quick, two problems of one entry"),
+    ".venv/bin/matrixbench run polar --shard 1/2 --results shards": (
+        ["run", "polar", "--shard", "1/2", *SHARD_CELLS, "--results", "shards"], "quick, two problems of one entry"),
+    ".venv/bin/matrixbench run polar --shard 2/2 --results shards": (
+        ["run", "polar", "--shard", "2/2", *SHARD_CELLS, "--results", "shards"], "quick, two problems of one entry"),
+    ".venv/bin/matrixbench merge shards/*/*.json -o merged.json": (["merge", "{shards}", "-o", "merged.json"], "as written"),
     ".venv/bin/matrixbench run ci --results base/": (
         ["run", "ci", "--results", "base/", "--entry", "ci-sketch", "--quick", "--rounds", "1"], "one entry, quick"),
     ".venv/bin/matrixbench run ci --results head/": (
@@ -124,11 +133,12 @@ def ran(tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
         if argv is None:
             continue
         runs = {"base": glob.glob(str(work / "base/*/*.json")), "head": glob.glob(str(work / "head/*/*.json")),
-                "all": sorted(glob.glob(str(work / "results/*/*.json")))}
+                "all": sorted(glob.glob(str(work / "results/*/*.json"))),
+                "shards": sorted(glob.glob(str(work / "shards/*/*.json")))}
         args: list[str] = []
         for a in argv:
-            if a == "{all}":
-                args += runs["all"]
+            if a in ("{all}", "{shards}"):
+                args += runs[a[1:-1]]
             elif a == "{newest}":
                 args.append(runs["all"][-1])
             elif a in ("{base}", "{head}"):

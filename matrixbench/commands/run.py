@@ -25,7 +25,7 @@ from .common import EXIT_FAIL, EXIT_OK, REPO_ROOT, UsageError, cache_dir, find_s
 
 #: Options stored in the run file, so that ``--resume`` plans the same cells.
 STORED = ("suites", "quick", "device", "backend", "methods", "kinds", "filter", "entry", "timeout", "threads", "plugin",
-          "tasks", "rounds", "trials", "trace", "max_cells", "max_bytes")
+          "tasks", "rounds", "trials", "trace", "max_cells", "max_bytes", "shard", "cores")
 
 
 @dataclass
@@ -49,6 +49,10 @@ class RunOptions:
     trace: bool | None = None
     max_cells: int | None = None
     max_bytes: float | None = None
+    #: ``K/N``: only shard K of N of the plan (:mod:`matrixbench.shard`)
+    shard: str | None = None
+    #: the cores this run is pinned to, comma-separated
+    cores: str | None = None
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> RunOptions:
@@ -120,8 +124,61 @@ def _metrics_of(cells: list[Any]) -> dict[str, dict[str, dict[str, str]]]:
     return out
 
 
+def parse_cores(text: str) -> list[int]:
+    """``"0,2-3"`` as [0, 2, 3]; ValueError on anything else."""
+    out: list[int] = []
+    for part in text.split(","):
+        lo, _, hi = part.strip().partition("-")
+        if not lo.isdigit() or (hi and not hi.isdigit()):
+            raise ValueError(f"--cores takes core numbers and ranges such as 0,2-3, got {text!r}")
+        out += list(range(int(lo), int(hi or lo) + 1))
+    return sorted(set(out))
+
+
+def pin(cores: str) -> list[int]:
+    """Pin this process (and the worker it starts) to ``cores``; the cores it now has."""
+    import os
+
+    wanted = parse_cores(cores)
+    allowed = sorted(os.sched_getaffinity(0))
+    if not set(wanted) <= set(allowed):
+        raise UsageError(f"--cores {cores}: this process may use cores {allowed} only")
+    os.sched_setaffinity(0, wanted)
+    return wanted
+
+
+def select_shard(opts: RunOptions, cells: list[Any], results: Path, resumed: dict[str, Any] | None,
+                 write: bool = True) -> tuple[list[Any], dict[str, Any]]:
+    """The cells of shard ``opts.shard`` and the shard's record for the run file: the
+    partition is the one the plan's first shard wrote (or, resuming, the run file's own)."""
+    from ..environment import machine_name
+    from ..shard import Partition, fingerprint, parse_shard, shared_partition
+
+    try:
+        k, n = parse_shard(opts.shard or "")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    plan = fingerprint([c.key for c in cells])
+    if resumed and resumed.get("shard"):
+        meta = resumed["shard"]
+        if meta["plan"] != plan:
+            raise UsageError(f"the suites now plan other cells than when shard {k}/{n} began (plan {meta['plan'][:12]}, "
+                             f"now {plan[:12]}): a suite or a method changed; start the shards afresh")
+        part, where = Partition(meta["plan"], meta["shards"], meta["seconds"]), meta.get("partition")
+    else:
+        try:
+            part, path = shared_partition(cells, n, results, machine_name(), write)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+        where = str(path)
+    keys = set(part.shards[k - 1])
+    return [c for c in cells if c.key in keys], {
+        "index": k, "count": n, "plan": plan, "planned_total": len(cells), "partition": where, "shards": part.shards,
+        "seconds": part.seconds, "balance": part.balance, "from_history": part.from_history}
+
+
 def _open(args: argparse.Namespace, opts: RunOptions, suites: list[Any], cells: list[Any], paths: list[str],
-          err: Any) -> RunFile:
+          err: Any, extra: dict[str, Any] | None = None) -> RunFile:
     from ..environment import collect, machine_name
 
     if args.resume:
@@ -135,8 +192,9 @@ def _open(args: argparse.Namespace, opts: RunOptions, suites: list[Any], cells: 
     stored = {k: v for k, v in asdict(opts).items() if k in STORED}
     stored["suites"] = paths
     meta = {"suites": [{"path": s.file, "name": s.name, "sha256": s.sha256} for s in suites],
-            "command": ["matrixbench", *sys.argv[1:]], "options": stored, "planned": len(cells)}
-    return RunFile.create(Path(args.results), machine_name(), meta, collect(REPO_ROOT), _metrics_of(cells))
+            "command": ["matrixbench", *sys.argv[1:]], "options": stored, "planned": len(cells), **(extra or {})}
+    return RunFile.create(Path(args.results), machine_name(), meta, collect(REPO_ROOT), _metrics_of(cells),
+                          path=Path(args.run_file) if getattr(args, "run_file", None) else None)
 
 
 def _warn_if_busy(err: Any) -> None:
@@ -207,25 +265,42 @@ def _dry_run(args: argparse.Namespace, cells: list[Any], out: Any) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .calibrate import record_calibration
 
+    if getattr(args, "run_file", None) and Path(args.run_file).exists() and not args.resume:
+        args.resume = args.run_file  # a relaunched shard: finish its own file
     given = RunOptions.from_args(args)
-    original = None
+    original, resumed = None, None
     if args.resume:
         try:
             from ..store import read_run
 
-            original = RunOptions.stored(read_run(args.resume)["run"]["options"])
+            resumed = read_run(args.resume)["run"]
+            original = RunOptions.stored(resumed["options"])
         except RunFileError as exc:
             raise UsageError(str(exc)) from None
     opts = given.over(original) if original else given
     opts.plugin = plugins(opts.plugin, opts.tasks)
+    extra: dict[str, Any] = {}
+    if opts.cores:
+        extra["placement"] = {"cores": pin(opts.cores)}
     suites, cells, paths = plan_cells(opts)
     if not cells:
         raise UsageError("no cell matches: check --entry, --device, --backend, --methods, --kinds and --filter")
     out, err = make_console(), make_console(stderr=True)
+    if getattr(args, "launcher", None):
+        from ..launch import launch
+
+        return launch(args, opts, cells, out, err)
+    whole = cells
+    if opts.shard:
+        cells, extra["shard"] = select_shard(opts, cells, Path(args.results), resumed, write=not args.dry_run)
     if args.dry_run:
+        if opts.shard:
+            err.print(f"shard {opts.shard}: {len(cells)} of {len(whole)} cells; shards' estimated seconds "
+                      f"{', '.join(f'{x:.0f}' for x in extra['shard']['seconds'])} (largest/mean "
+                      f"{extra['shard']['balance']:.2f}); partition {extra['shard']['partition']}", highlight=False)
         return _dry_run(args, cells, out)
     try:
-        run_file = _open(args, opts, suites, cells, paths, err)
+        run_file = _open(args, opts, suites, cells, paths, err, extra)
     except RunFileError as exc:
         raise UsageError(str(exc)) from None
     with run_file:
@@ -238,7 +313,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         _warn_if_busy(err)
         record_calibration(run_file, todo, args.calibrate, opts.threads, err)
         interrupted = _execute(run_file, todo, opts, err)
-        whole_plan = plan_cells(original)[1] if original else cells
+        whole_plan = plan_cells(original)[1] if original else whole
+        if opts.shard:  # a shard is complete when its own part is
+            whole_plan = select_shard(opts, whole_plan, Path(args.results), run_file.data["run"])[0]
         complete = not interrupted and {c.key for c in whole_plan} <= run_file.complete_keys
         run_file.finish(complete=complete, interrupted=interrupted)
     _print_summary(args, run_file, out)

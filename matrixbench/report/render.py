@@ -137,9 +137,13 @@ def machine_of(run: dict[str, Any]) -> str:
 
 
 def by_machine(runs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Runs grouped by machine; a merged run of several machines counts as one run per machine."""
+    from ..merge import split_by_machine
+
     out: dict[str, list[dict[str, Any]]] = {}
     for run in runs:
-        out.setdefault(machine_of(run), []).append(run)
+        for part in split_by_machine(run):
+            out.setdefault(machine_of(part), []).append(part)
     return dict(sorted(out.items()))
 
 
