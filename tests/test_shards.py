@@ -91,8 +91,10 @@ def _records(path: Path) -> dict[str, dict]:
 #: methods whose results differ in the last bits between two processes of the same code on
 #: the same inputs: torch.linalg.lstsq (float64 max-norm error 2.8e-13 in one process,
 #: 5.6e-13 in the next, seen by `ab` of identical code and here; MKL_CBWR=COMPATIBLE did
-#: not make it reproducible). Their metrics must agree within a factor of 3, not bitwise.
-NONDETERMINISTIC = ("/torch_lstsq(",)
+#: not make it reproducible), and torch.linalg.eigh in inv_root (float32 rel_error
+#: 8.618498730544531e-06 against 8.618498730202115e-06 in two runs of one commit). Their
+#: metrics must agree within a factor of 3, not bitwise.
+NONDETERMINISTIC = ("/torch_lstsq(", "/eigh()/torch/")
 
 
 def _same_cells(single: dict[str, dict], merged: dict[str, dict]) -> None:
@@ -208,7 +210,11 @@ def test_ci_suite_as_submitit_and_dask_shards_equals_one_run(tmp_path):
 
     root = Path(__file__).resolve().parent.parent
     env = {"MATRIXBENCH_CACHE": str(tmp_path / "cache")}
-    args = ["run", str(root / "suites" / "ci.yaml"), "--quick", "--threads", "1"]
+    # the whole suite takes 3 min 10 s here, which the 15-minute CI cannot spare: CI runs
+    # three of its entries (every task's machinery but the slow sqrtm sweep and the big inputs);
+    # MATRIXBENCH_SLOW_TESTS=1 runs all of ci.yaml
+    subset = [] if os.environ.get("MATRIXBENCH_SLOW_TESTS") == "1" else ["--entry", "ci-polar,ci-inv-root,ci-svd-topk"]
+    args = ["run", str(root / "suites" / "ci.yaml"), "--quick", "--threads", "1", *subset]
     single = _run(tmp_path, *args, "--results", "one", timeout=900, **env)
     assert single.returncode == 0, single.stdout[-2000:] + single.stderr[-2000:]
     one = _records(next((tmp_path / "one").rglob("*.json")))
