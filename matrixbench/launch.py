@@ -65,6 +65,11 @@ def shard_argv(opts: Any, args: argparse.Namespace, suites: Sequence[str]) -> li
     return argv + ["--results", str(Path(args.results).resolve()), "--no-report", "--no-table"]
 
 
+def shard_file(folder: str | Path, k: int, count: int) -> Path:
+    """Where every launcher keeps shard ``k`` of ``count``'s run file."""
+    return Path(folder) / f"shard-{k}-of-{count}.json"
+
+
 def settings_env() -> dict[str, str]:
     """The launcher's ``MATRIXBENCH_*`` settings (plugins, task folders, cache, calibration)
     and ``PYTHONPATH``, for shards that a scheduler starts elsewhere; not the machine name:
@@ -87,7 +92,7 @@ class ShardJob:
         self.argv, self.count, self.folder, self.env = list(argv), count, folder, dict(env or {})
 
     def path(self, k: int) -> str:
-        return str(Path(self.folder) / f"shard-{k}-of-{self.count}.json")
+        return str(shard_file(self.folder, k, self.count))
 
     def __call__(self, k: int) -> str:
         done = run_shard(self.argv, f"{k}/{self.count}", self.path(k), self.env)
@@ -155,7 +160,7 @@ def _local(argv: list[str], planned: list[int], folder: Path, args: argparse.Nam
                              "so at most one shard per core")
         places = [{"env": {}, "cores": ",".join(map(str, group)), "label": f"cores {','.join(map(str, group))}"}
                   for group in _split(cores, count)]
-    paths = [folder / f"shard-{k}-of-{count}.json" for k in range(1, count + 1)]
+    paths = [shard_file(folder, k, count) for k in range(1, count + 1)]
     procs: dict[int, subprocess.Popen] = {}
     tries = {k: 0 for k in range(1, count + 1)}
 
@@ -269,7 +274,7 @@ def _dask(argv: list[str], count: int, folder: Path, args: argparse.Namespace, c
             except Exception as exc:  # noqa: BLE001 - its cells are listed missing in the merge
                 err.print(f"shard {k}/{count} failed: {str(exc)[-500:]}", highlight=False)
                 continue
-            path = folder / f"shard-{k}-of-{count}.json"
+            path = shard_file(folder, k, count)
             atomic_write_json(path, json.loads(text))
             paths.append(path)
             err.print(f"shard {k}/{count}: done, {_cells_in(path)} cells", highlight=False)
