@@ -40,7 +40,7 @@ import readme_sample  # noqa: E402
 #: each README command (comment stripped) -> the argv that runs it here (``matrixbench``
 #: is ``python -m matrixbench``; ``{newest}``, ``{base}``, ``{head}`` are run files), or
 #: ``None`` with the reason it does not run here
-SHARD_CELLS = ["--quick", "--entry", "polar-classics", "--filter", "*kappa=100,m=256,n=256*"]
+SHARD_CELLS = ["--quick", "--entry", "polar-classics", "--filter", "*kappa=100,m=256,n=256*", "--methods", "torch_svd,newton"]
 COMMANDS: dict[str, tuple[list[str] | None, str]] = {
     "bash scripts/setup.sh && .venv/bin/matrixbench run": (
         ["run", "--quick", "--filter", readme_sample.FILTER, "--results", "results"],
@@ -52,11 +52,11 @@ COMMANDS: dict[str, tuple[list[str] | None, str]] = {
         ["run", "mytasks/trace.yaml", "--tasks", "mytasks", "--quick"], "as written"),
     ".venv/bin/matrixbench run polar --launcher local --shards 2 --cores 0,1": (
         ["run", "polar", "--launcher", "local", "--shards", "2", "--cores", "0,1", *SHARD_CELLS, "--results", "local/"],
-        "quick, two problems of one entry"),
+        "quick, two problems and two methods of one entry"),
     ".venv/bin/matrixbench run polar --shard 1/2 --results shards": (
-        ["run", "polar", "--shard", "1/2", *SHARD_CELLS, "--results", "shards"], "quick, two problems of one entry"),
+        ["run", "polar", "--shard", "1/2", *SHARD_CELLS, "--results", "shards"], "quick, two problems and two methods of one entry"),
     ".venv/bin/matrixbench run polar --shard 2/2 --results shards": (
-        ["run", "polar", "--shard", "2/2", *SHARD_CELLS, "--results", "shards"], "quick, two problems of one entry"),
+        ["run", "polar", "--shard", "2/2", *SHARD_CELLS, "--results", "shards"], "quick, two problems and two methods of one entry"),
     ".venv/bin/matrixbench merge shards/*/*.json -o merged.json": (["merge", "{shards}", "-o", "merged.json"], "as written"),
     ".venv/bin/matrixbench run ci --results base/": (
         ["run", "ci", "--results", "base/", "--entry", "ci-sketch", "--quick", "--rounds", "1"], "one entry, quick"),
