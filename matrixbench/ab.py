@@ -29,8 +29,9 @@ machine as much as two commits: the whole run drifts (frequency, a neighbour, th
    medians (:func:`matrixbench.paired.process_interval`), so that a difference between
    processes of one revision is never taken for the code's. The cell stops when the
    interval is narrow (its half-width under a quarter of the threshold), when it clearly
-   lies outside the threshold, at ``max_rounds`` rounds, or when its time budget is spent
-   (twice the budget while the verdict is still ``inconclusive``). Each round's paired
+   lies outside the threshold, when it is ``same`` with a half-width under half the
+   threshold, at ``max_rounds`` rounds, or when its time budget is spent (1.5 times the
+   budget while the verdict is ``inconclusive`` and the half-width under twice the threshold). Each round's paired
    log-ratio (mean log time of the head's blocks minus the base's) and its Wilcoxon
    interval are kept in the record.
 6. The time finding is the interval's three-way verdict at the cell's threshold (its
@@ -352,9 +353,13 @@ def time_cell(sides: dict[str, list[SideProcess]], estimate: float, settings: AB
             ci = out.judged(settings.confidence)
             clear = ci.low > 1 + threshold or ci.high < 1 / (1 + threshold)
             spent = time.perf_counter() - started
-            # an undecided cell gets up to 1.5 times its budget: a few more rounds often decide it
-            undecided = ci.verdict(threshold) == "inconclusive"
-            if ci.detectable <= threshold / 4 or clear or spent > settings.cell_time * (1.5 if undecided else 1):
+            state = ci.verdict(threshold)
+            # "same" with half the threshold to spare will not turn: more rounds would only narrow it
+            settled = state == "same" and ci.detectable <= threshold / 2
+            # an undecided cell within reach (interval under twice the threshold) gets up to
+            # 1.5 times its budget: a few more rounds often decide it; a far one would not
+            undecided = state == "inconclusive" and ci.detectable < 2 * threshold
+            if ci.detectable <= threshold / 4 or clear or settled or spent > settings.cell_time * (1.5 if undecided else 1):
                 break
     if len(out.log_ratios) >= 2:
         out.interval = out.judged(settings.confidence)
@@ -445,11 +450,12 @@ def _measure(sides: dict[str, list[SideProcess]], b_rev: Revision, h_rev: Revisi
 
 def _prepare_team(team: list[SideProcess], key: str, cache: Path, timeout: float) -> dict[str, Any]:
     """The first process's answer; the first failure when another process failed where it did not."""
-    answers = [_prepare(side, key, cache, timeout) for side in team]
+    # the estimate sizes the blocks: one warm call in the first process is enough
+    answers = [_prepare(side, key, cache, timeout, estimate=i == 0) for i, side in enumerate(team)]
     bad = [a for a in answers if a["status"] not in TIMED]
     if bad and answers[0]["status"] in TIMED:
         return bad[0]
-    return {**answers[0], "estimate": min(a.get("estimate", math.inf) for a in answers),
+    return {**answers[0], "estimate": answers[0].get("estimate", math.inf),
             "metrics": _median_metrics([a.get("metrics") or {} for a in answers]),
             "metrics_by_process": [a.get("metrics") or {} for a in answers]}
 
@@ -480,10 +486,11 @@ def overlapping(change: Change, base: list[dict[str, Any]], head: list[dict[str,
     return not apart
 
 
-def _prepare(side: SideProcess, key: str, cache: Path, timeout: float) -> dict[str, Any]:
-    """A side's status, metrics and call estimate for ``key``; a crash or hang is the cell's status."""
+def _prepare(side: SideProcess, key: str, cache: Path, timeout: float, estimate: bool = True) -> dict[str, Any]:
+    """A side's status, metrics and (with ``estimate``) call estimate for ``key``; a crash
+    or hang is the cell's status."""
     try:
-        ans = side.ask({"op": "prepare", "key": key, "cache": str(cache)}, timeout)
+        ans = side.ask({"op": "prepare", "key": key, "cache": str(cache), "estimate": estimate}, timeout)
     except TimeoutError as exc:
         ans = {"status": "timeout", "reason": str(exc), "metrics": {}}
     except EOFError as exc:
@@ -552,6 +559,7 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
     threshold = cell["regression"].get("threshold", settings.threshold)
     acc_threshold = cell["regression"].get("accuracy_threshold", settings.accuracy_threshold)
     answers = {name: _prepare_team(sides[name], key, cache, timeout) for name in ("base", "head")}
+    prepared = time.perf_counter() - started
     rec = {name: {"status": a["status"], "reason": a.get("reason", ""), "metrics": a.get("metrics") or {},
                   "dtype": cell["dtype"], "trials": a.get("trials")} for name, a in answers.items()}
     cmp.matched += 1
@@ -627,6 +635,6 @@ def _cell(sides: dict[str, list[SideProcess]], key: str, cell: dict[str, Any], b
     if ci is not None:
         verdict.interval = (ci.low, ci.high)
         verdict.detectable = ci.detectable
-    detail.update(verdict=verdict.verdict, seconds=time.perf_counter() - started)
+    detail.update(verdict=verdict.verdict, seconds=time.perf_counter() - started, prepare_seconds=prepared)
     cmp.cells.append(verdict)
     return verdict, detail

@@ -13,7 +13,8 @@ Requests (``op``):
   ``filter``, ``methods``, ``entry``, ``backend``): key, task, threads, timing and the
   benchmark's regression thresholds of each;
 - ``prepare``: generate a cell's problem, make sure of its reference, call the method
-  once, score it (status, reason, metrics) and time one more call (the estimate);
+  once, score it (status, reason, metrics) and, unless ``estimate`` is false, time one
+  more call (the estimate; without it, the first call's time);
 - ``time``: one sample of ``number`` calls of the prepared cell, in seconds per call,
   with the contention of its window (:mod:`matrixbench.contention`); with ``cpus``, on
   those CPUs only (a one-thread cell is pinned so that all blocks of a round share a CPU);
@@ -81,10 +82,13 @@ class Side:
         if isinstance(prepared, Verdict):
             return {"status": prepared.status, "reason": prepared.reason, "metrics": {}}
         try:
-            output = prepared.call()
             start = time.perf_counter()
-            prepared.call()
+            output = prepared.call()
             estimate = time.perf_counter() - start
+            if req.get("estimate", True):  # a second call, warm: the estimate the blocks are sized by
+                start = time.perf_counter()
+                prepared.call()
+                estimate = time.perf_counter() - start
         except Exception as exc:  # the method raised: the cell's status on this side
             v = failed("raised", error_reason(exc)[0])
             return {"status": v.status, "reason": v.reason, "metrics": {}}
