@@ -39,7 +39,7 @@ from .plan import Cell, Problem
 from .record import CellResult
 from .registry import WithInfo
 from .timing import CpuTimer, CudaTimer, measure
-from . import modes
+from . import modes, operators
 from .gpumonitor import GpuMonitor
 from .trace import trace_cell
 from .trials import Trials, run_trials, seeds
@@ -319,12 +319,29 @@ def bind(cell: Cell, inputs: dict[str, Any], reference: Any = None) -> Callable[
                        cell.device)["C"]
         return modes.backward_call(fn, inputs, params, task.grad_inputs, C, sync)
 
+    task = registry.TASKS[cell.problem.task]
+    if task.operators:  # the method sees those inputs through counted products only
+        def counted() -> Any:
+            given, ops = operators.wrap(inputs, task.operators)
+            out = fn(**given, **params)
+            sync()
+            return with_matvecs(out, sum(op.products for op in ops))
+
+        return counted
+
     def call() -> Any:
         out = fn(**inputs, **params)
         sync()
         return out
 
     return modes.cuda_graph(call) if cell.mode == "cuda_graph" else call
+
+
+def with_matvecs(output: Any, products: int) -> WithInfo:
+    """The output with the products its operators counted as the metric ``matvecs``."""
+    if isinstance(output, WithInfo):
+        return WithInfo(output.value, {**output.info, operators.MATVECS: products}, output.failure)
+    return WithInfo(output, {operators.MATVECS: products})
 
 
 def fresh_copy(prepared: PreparedCell) -> PreparedCell:

@@ -95,6 +95,10 @@ class Task:
     grad_inputs: tuple[str, ...] = ("A",)
     #: the output is a symmetric matrix (the cotangent is made symmetric too)
     symmetric_output: bool = False
+    #: inputs a method sees only as a :class:`matrixbench.operators.LinearOperator` (products
+    #: ``A @ V``, counted): every call gets fresh operators and every record the metric
+    #: ``matvecs``, which the task must declare
+    operators: tuple[str, ...] = ()
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)

@@ -17,13 +17,17 @@ more after its timing, with a callback that, per iterate,
 
 The record's ``trace`` keeps ``iterations`` (1..K), ``seconds`` and, per metric, the
 values; the report draws the task's primary metric against iteration and against time,
-every traced method of a problem on one plot.
+every traced method of a problem on one plot. An operator task's trace also keeps
+``matvecs``, the products spent up to each iterate (:mod:`matrixbench.operators`), and the
+report draws the metric against them.
 """
 
 from __future__ import annotations
 
 import time
 from typing import Any, Callable
+
+from . import operators, registry
 
 
 def trace_cell(prepared: Any, sync: Callable[[], None]) -> dict[str, Any] | None:
@@ -36,17 +40,26 @@ def trace_cell(prepared: Any, sync: Callable[[], None]) -> dict[str, Any] | None
     seconds: list[float] = []
     metrics: dict[str, list[float | None]] = {}
     excluded = 0.0
+    # an operator task's iterate is also placed by the products spent so far
+    task = registry.TASKS[cell.problem.task]
+    given, ops = operators.wrap(prepared.inputs, task.operators) if task.operators else (prepared.inputs, [])
+    products: list[int] = []
 
     def callback(iterate: Any) -> None:
         nonlocal excluded
         sync()
         now = time.perf_counter()
         seconds.append(now - start - excluded)
+        if ops:
+            products.append(sum(op.products for op in ops))
         _, scored, _ = prepared.evaluate(iterate)
         for name in set(metrics) | set(scored):
             metrics.setdefault(name, [None] * (len(seconds) - 1)).append(scored.get(name))
         excluded += time.perf_counter() - now
 
     start = time.perf_counter()
-    meth.fn(**prepared.inputs, **dict(cell.method_params), callback=callback)
-    return {"iterations": list(range(1, len(seconds) + 1)), "seconds": seconds, "metrics": metrics}
+    meth.fn(**given, **dict(cell.method_params), callback=callback)
+    out: dict[str, Any] = {"iterations": list(range(1, len(seconds) + 1)), "seconds": seconds, "metrics": metrics}
+    if ops:
+        out[operators.MATVECS] = products
+    return out

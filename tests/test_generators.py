@@ -59,10 +59,12 @@ TALL_AND_SPARSE = {"lowrank_decay", "sparse_lowrank", "sparse_stream", "lstsq_co
                    "tall_gaussian", "tall_sparse"}
 # The reader of your own matrices: tested in test_researcher.py.
 FILES = {"file"}
+# Tested with their task in test_trace_logdet.py (spectra, Jacobian by finite differences).
+OPERATOR_TASKS = {"trace_spectrum", "ggn_factor", "rbf_kernel"}
 
 
 def test_all_generators_registered():
-    assert set(OURS) == (SPD | RECTANGULAR | TALL_AND_SPARSE | FILES) & set(GENERATORS)
+    assert set(OURS) == (SPD | RECTANGULAR | TALL_AND_SPARSE | FILES | OPERATOR_TASKS) & set(GENERATORS)
     assert TALL_AND_SPARSE <= set(OURS)
     assert {"spd", "gram", "hilbert", "lehmer", "pascal", "covariance", "singular", "lowrank_noise", "gaussian",
             "weights"} <= set(OURS)

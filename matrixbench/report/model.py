@@ -21,6 +21,7 @@ from .. import registry
 from ..fmt import fmt_time
 from ..results import (TIMED, baseline_time, ci_text, group_by, latest_records, median_ci, median_time, method_label,
                        pareto_front, reference_time, speedup)
+from ..operators import MATVECS
 from ..scaling import PowerFit, fit_power_law
 
 Record = dict[str, Any]
@@ -81,6 +82,18 @@ class ScalingView:
 
 
 @dataclass
+class ProductsView:
+    """The primary metric against the matrix-vector products spent (``matvecs``, counted by
+    :mod:`matrixbench.operators`), over a sweep of an integer task parameter (a budget),
+    one line per method and dtype."""
+
+    title: str
+    metric: str
+    sweep: str
+    series: dict[str, list[tuple[float, float]]]
+
+
+@dataclass
 class RooflineView:
     """Achieved GFLOP/s against arithmetic intensity for one device and dtype, under the
     machine's calibrated ceilings: ``min(peak, bandwidth x intensity)`` (Williams,
@@ -117,6 +130,7 @@ class TaskView:
     not_ok: list[Record]
     statuses: dict[str, int]
     roofline: list[RooflineView] = field(default_factory=list)
+    products: list[ProductsView] = field(default_factory=list)
 
 
 @dataclass
@@ -313,6 +327,37 @@ def _scaling(records: list[Record]) -> list[ScalingView]:
     return views
 
 
+def _products(records: list[Record], primary: str | None) -> list[ProductsView]:
+    """Error against products: records with ``matvecs``, grouped by everything but the
+    integer task parameters that take at least 3 values (the sweep, e.g. a budget)."""
+    counted = [r for r in records if r["status"] in TIMED and r["metrics"].get(MATVECS) is not None
+               and primary and r["metrics"].get(primary) is not None]
+    values: dict[str, set[Any]] = {}
+    for r in counted:
+        for k, v in r["problem"]["task_params"].items():
+            if isinstance(v, int) and not isinstance(v, bool):
+                values.setdefault(k, set()).add(v)
+    sweeps = [k for k, vs in values.items() if len(vs) >= 3]
+    views = []
+
+    def fixed(r: Record) -> tuple:
+        p = r["problem"]
+        tparams = tuple(sorted((k, str(v)) for k, v in p["task_params"].items() if k not in sweeps))
+        return (p["generator"], tuple(sorted((k, str(v)) for k, v in p["params"].items())), tparams, r["device"])
+
+    for (gen, params, tparams, device), rs in group_by(counted, fixed).items():
+        series: dict[str, list[tuple[float, float]]] = {}
+        for r in rs:
+            series.setdefault(f"{method_label(r)} {r['method']['backend']} {r['dtype']}", []).append(
+                (float(r["metrics"][MATVECS]), float(r["metrics"][primary])))
+        series = {k: sorted(v) for k, v in series.items() if len({x for x, _ in v}) >= 2}
+        if series:
+            title = (f"{gen}({', '.join(f'{k}={v}' for k, v in params)}) {', '.join(f'{k}={v}' for k, v in tparams)} "
+                     f"on {device}")
+            views.append(ProductsView(title, primary or "", ", ".join(sweeps), series))
+    return views
+
+
 def build_model(runs: list[dict[str, Any]]) -> ReportModel:
     runs = sorted(runs, key=_sort_key)
     infos = []
@@ -350,7 +395,7 @@ def build_model(runs: list[dict[str, Any]]) -> ReportModel:
         desc = registry.TASKS[task].description if task in registry.TASKS else ""
         not_ok = [r for r in records if r["status"] not in ("ok", "skipped")]
         tasks.append(TaskView(task, desc, primary, directions, problems, levels, winners, _scaling(records), not_ok, statuses,
-                              _roofline(records, calibration)))
+                              _roofline(records, calibration), _products(records, primary)))
     envs = [(run["run"]["id"], run["environment"]) for run in runs]
     return ReportModel(infos, tasks, envs, calibration)
 

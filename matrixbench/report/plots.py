@@ -16,7 +16,7 @@ import matplotlib
 from matplotlib.figure import Figure
 from matplotlib.ticker import LogFormatterSciNotation, LogLocator
 
-from .model import PLOT_FLOOR, ProblemView, RooflineView, Row, ScalingView
+from .model import PLOT_FLOOR, ProblemView, ProductsView, RooflineView, Row, ScalingView
 
 matplotlib.rcParams.update({"svg.fonttype": "none", "font.size": 8, "axes.titlesize": 9, "legend.fontsize": 7,
                             "axes.grid": True, "grid.alpha": 0.3})
@@ -141,6 +141,20 @@ def scaling(view: ScalingView) -> str:
     _log(ax)
     ax.set_xlabel(view.size)
     ax.set_ylabel("median time (s)")
+    ax.set_title(view.title)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    return _svg(fig)
+
+
+def error_vs_products(view: ProductsView) -> str:
+    """The primary metric against matrix-vector products on log-log axes, one line per method and dtype."""
+    fig, (ax,) = _figure(3.8)
+    for i, (name, pts) in enumerate(view.series.items()):
+        ax.plot([p[0] for p in pts], [max(p[1], PLOT_FLOOR) for p in pts], marker=MARKERS[i % len(MARKERS)], ms=3, lw=1,
+                color=COLORS[i % len(COLORS)], label=name)
+    _log(ax)
+    ax.set_xlabel("matrix-vector products")
+    ax.set_ylabel(view.metric)
     ax.set_title(view.title)
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     return _svg(fig)

@@ -94,6 +94,12 @@ def _scaling_plot(view: Any) -> str:
     return plots.scaling(view)
 
 
+def _products_plot(view: Any) -> str:
+    from . import plots
+
+    return plots.error_vs_products(view)
+
+
 def _roofline_plot(view: Any) -> str:
     from . import plots
 
@@ -116,7 +122,9 @@ def write_html(model: ReportModel, out_dir: Path, workers: int = 1) -> Path:
         plots = {pv.key: [Markup(s) for s in svg] for pv, svg in zip(task.problems, svgs)}
         scaling = [(view, Markup(svg)) for view, svg in zip(task.scaling, _map(_scaling_plot, task.scaling, workers))]
         roofline = [(view, Markup(_roofline_plot(view))) for view in task.roofline]
+        products = [(view, Markup(svg)) for view, svg in zip(task.products, _map(_products_plot, task.products, workers))]
         page = env.get_template("task.html.j2").render(task=task, plots=plots, scaling=scaling, roofline=roofline,
+                                                       products=products,
                                                        **_common(f"matrixbench: {task.name}", nav))
         (out_dir / task_href(task.name)).write_text(page, encoding="utf-8")
     index = out_dir / "index.html"
