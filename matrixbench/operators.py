@@ -47,6 +47,9 @@ class LinearOperator:
         self.device = device
         self.symmetric = symmetric
         self.products = 0
+        #: the data rows ``J`` of an implicit ``J^T J`` (None otherwise): what a streaming method
+        #: reads one row at a time instead of asking for products (Oja's update)
+        self.factor: Any = None
 
     def __matmul__(self, V: Any) -> Any:
         if V.shape[0 if V.ndim == 1 else -2] != self.n:
@@ -70,7 +73,9 @@ class LinearOperator:
     def of(cls, value: Any) -> "LinearOperator":
         """The operator of an input as the engine cast it (see the module docstring)."""
         if isinstance(value, LinearOperator):
-            return cls(value._matmul, value.n, value.dtype, value.device, symmetric=value.symmetric)
+            fresh = cls(value._matmul, value.n, value.dtype, value.device, symmetric=value.symmetric)
+            fresh.factor = value.factor
+            return fresh
         if isinstance(value, Mapping) and "gram_factor" in value:
             return _gram(value["gram_factor"], float(value.get("shift", 0.0)))
         shape = getattr(value, "shape", None)
@@ -92,7 +97,9 @@ def _gram(J: Any, shift: float) -> LinearOperator:
         out = J.mT @ (J @ V) if _is_torch(J) else J.T @ (J @ V)
         return out + shift * V if shift else out
 
-    return LinearOperator(apply, J.shape[-1], J.dtype, getattr(J, "device", "cpu"))
+    op = LinearOperator(apply, J.shape[-1], J.dtype, getattr(J, "device", "cpu"))
+    op.factor = J
+    return op
 
 
 def _torch_sparse_mm(A: Any, V: Any) -> Any:

@@ -59,8 +59,8 @@ TALL_AND_SPARSE = {"lowrank_decay", "sparse_lowrank", "sparse_stream", "lstsq_co
                    "tall_gaussian", "tall_sparse"}
 # The reader of your own matrices: tested in test_researcher.py.
 FILES = {"file"}
-# Tested with their task in test_trace_logdet.py (spectra, Jacobian by finite differences).
-OPERATOR_TASKS = {"trace_spectrum", "ggn_factor", "rbf_kernel"}
+# Tested with their task in test_trace_logdet.py and test_top_eig.py (spectra, Jacobian by finite differences).
+OPERATOR_TASKS = {"trace_spectrum", "ggn_factor", "rbf_kernel", "gap_spectrum"}
 
 
 def test_all_generators_registered():
