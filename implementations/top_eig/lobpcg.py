@@ -62,6 +62,12 @@ def lobpcg(A: Any, k: int = 1, budget: int = 200, seed: int = 0) -> WithInfo:
         if torch.linalg.vector_norm(R, dim=0).max() <= 10 * eps * theta.abs().max():
             break  # converged to rounding: another step would only divide noise by noise
         R = R - X @ (X.mT @ R)
+        # unit columns: a small residual is a scale, not a dependency, and must survive the
+        # cutoff below (unnormalized, the angle stalled at sqrt(eps) = 1e-8 in float64)
+        R = R / torch.linalg.vector_norm(R, dim=0).clamp_min(torch.finfo(A.dtype).tiny)
+        if P is not None:
+            scale = torch.linalg.vector_norm(P, dim=0).clamp_min(torch.finfo(A.dtype).tiny)
+            P, AP = P / scale, AP / scale
         AR = A @ R
         spent += k
         S = torch.cat([X, R] + ([P] if P is not None else []), dim=1)
