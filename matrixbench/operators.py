@@ -57,9 +57,6 @@ class LinearOperator:
         self.products += 1 if V.ndim == 1 else int(V.shape[-1]) * (int(V.shape[0]) if V.ndim == 3 else 1)
         return self._matmul(V)
 
-    def matmul(self, V: Any) -> Any:
-        return self @ V
-
     def __repr__(self) -> str:
         return f"LinearOperator(n={self.n}, dtype={self.dtype}, device={self.device}, products={self.products})"
 
@@ -114,6 +111,21 @@ def _torch_sparse_mm(A: Any, V: Any) -> Any:
 
 def _is_torch(value: Any) -> bool:
     return type(value).__module__.startswith("torch")
+
+
+def dense(value: Any) -> Any:
+    """The matrix of an operator input as a NumPy array (float64 inputs: the reference and
+    the tasks' checks): the array itself, a sparse matrix densified, a factored or implicit
+    one formed by ``n`` products (counted when ``value`` is the method's operator)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    if isinstance(value, np.ndarray):
+        return value
+    if sp.issparse(value):
+        return value.toarray()
+    op = value if isinstance(value, LinearOperator) else LinearOperator.of(value)
+    return np.asarray(op @ np.eye(op.n, dtype=op.dtype))
 
 
 def wrap(inputs: Mapping[str, Any], names: tuple[str, ...]) -> tuple[dict[str, Any], list[LinearOperator]]:

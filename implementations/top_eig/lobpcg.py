@@ -102,9 +102,8 @@ def _products_of(placeholder: torch.Tensor, A: Any) -> Iterator[None]:
 
 
 def needs_3k(inputs: dict[str, Any], **_: Any) -> str | None:
-    from .task import dense
-
-    n = dense(inputs["A"]).shape[0] if isinstance(inputs["A"], dict) else inputs["A"].shape[0]
+    A = inputs["A"]
+    n = A["gram_factor"].shape[1] if isinstance(A, dict) else A.shape[0]
     return f"torch.lobpcg needs n >= 3 k; n = {n}, k = {inputs['k']}" if n < 3 * inputs["k"] else None
 
 

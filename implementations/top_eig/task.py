@@ -30,7 +30,7 @@ from typing import Any, Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from matrixbench.operators import MATVECS
+from matrixbench.operators import MATVECS, dense
 from matrixbench.params import Param
 from matrixbench.registry import Metric, Task, register_task
 
@@ -54,14 +54,6 @@ def make_inputs(matrix: Any, k: int = 1, budget: int = 200, form: str = "dense")
         if A.ndim != 2 or A.shape[0] != A.shape[1]:
             raise ValueError(f"top_eig needs a square matrix (form: dense), got {A.shape}; data rows need form: covariance")
     return {"A": A, "k": int(k), "budget": int(budget)}
-
-
-def dense(A: Any) -> np.ndarray:
-    """The matrix, float64 and dense (for the reference and the checks only)."""
-    if isinstance(A, Mapping):
-        J = np.asarray(A["gram_factor"], dtype=np.float64)
-        return J.T @ J
-    return A.toarray() if sp.issparse(A) else np.asarray(A, dtype=np.float64)
 
 
 def check_inputs(inputs: Mapping[str, Any]) -> str | None:

@@ -33,7 +33,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from matrixbench.accuracy import relative
-from matrixbench.operators import MATVECS
+from matrixbench.operators import MATVECS, dense
 from matrixbench.params import Param
 from matrixbench.registry import Metric, Task, register_task
 
@@ -58,14 +58,6 @@ def make_inputs(matrix: np.ndarray, quantity: str = "trace", budget: int = 100, 
             raise ValueError(f"form: dense needs a square matrix, got {M.shape}; a factor J needs form: gram")
         A = np.ascontiguousarray(M + shift * np.eye(M.shape[0]) if shift else M)
     return {"A": A, "quantity": quantity, "budget": int(budget)}
-
-
-def dense(A: Any) -> np.ndarray:
-    """The matrix itself, float64 (the gram form formed: for the reference and checks only)."""
-    if isinstance(A, Mapping):
-        J = np.asarray(A["gram_factor"], dtype=np.float64)
-        return J.T @ J + A["shift"] * np.eye(J.shape[1])
-    return np.asarray(A, dtype=np.float64)
 
 
 def check_inputs(inputs: Mapping[str, Any]) -> str | None:
