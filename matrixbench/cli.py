@@ -144,8 +144,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=calibrate.cmd_calibrate)
 
     p = sub.add_parser("compare", parents=[after], help="compare two run files; exit 1 on a regression")
-    p.add_argument("base")
-    p.add_argument("head")
+    p.add_argument("base", help="base run file, or shard files of one plan separated by commas (merged as merge does)")
+    p.add_argument("head", help="head run file, or comma-separated shard files")
     p.add_argument("--threshold", type=nonnegative_float, default=0.10, help="time ratio past 1+threshold is a regression (default 0.10)")
     p.add_argument("--alpha", type=probability, default=0.05, help="significance level of the test on raw samples")
     p.add_argument("--accuracy-threshold", type=nonnegative_float, default=0.5,

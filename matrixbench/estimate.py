@@ -58,8 +58,26 @@ def _elapsed(run: dict[str, Any]) -> float | None:
         return None
 
 
-def history(results_dir: Path, machine: str) -> tuple[dict[str, float], dict[str, float]]:
-    """(newest ``wall`` per cell key, overhead factor per run id) of this machine's run files."""
+def record_threads(run: dict[str, Any], record: dict[str, Any]) -> int | None:
+    """The threads a record was measured with: the run's ``--threads``, else the cores its
+    process was pinned to (a shard's placement, kept per record in a merged run), else the
+    torch threads of the run's environment (None if none of these is recorded)."""
+    meta = run["run"]
+    if (meta.get("options") or {}).get("threads"):
+        return int(meta["options"]["threads"])
+    cores = ((record.get("shard") or {}).get("placement") or meta.get("placement") or {}).get("cores")
+    if cores:
+        return len(cores)
+    torch_info = ((run.get("environment") or {}).get("software") or {}).get("torch")
+    return torch_info.get("threads") if isinstance(torch_info, dict) else None
+
+
+def history(results_dir: Path, machine: str, threads: int | None = None) -> tuple[dict[str, float], dict[str, float]]:
+    """(newest ``wall`` per cell key, overhead factor per run id) of this machine's run files;
+    with ``threads``, only of records measured with that many threads: seconds at another
+    thread count mislead (on the 2-core VM, 512 x 512 polar cells took 5 to 10 times longer
+    with 2 threads than pinned to 1, a 4096 x 4096 one half as long; a partition from
+    2-thread history put 645 s and 248 s into two 1-thread shards)."""
     walls: dict[str, tuple[str, float]] = {}
     overhead: dict[str, float] = {}
     for path in sorted((results_dir / machine).glob("*.json")) if (results_dir / machine).is_dir() else []:
@@ -73,6 +91,8 @@ def history(results_dir: Path, machine: str) -> tuple[dict[str, float], dict[str
         if elapsed and total > 0:
             overhead[run_id] = max(1.0, elapsed / total)
         for r in run["results"]:
+            if threads is not None and record_threads(run, r) != threads:
+                continue
             finished = r.get("finished") or ""
             if r.get("wall") is not None and (r["key"] not in walls or walls[r["key"]][0] <= finished):
                 walls[r["key"]] = (finished, float(r["wall"]))

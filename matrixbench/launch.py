@@ -138,6 +138,25 @@ def _split(items: list[Any], n: int) -> list[list[Any]]:
     return out
 
 
+def shard_threads(args: argparse.Namespace, count: int) -> int | None:
+    """The threads every shard will run with, where the launcher decides them: ``--threads``,
+    or local CPU shards on equal groups of cores (a shard's threads match its cores);
+    None where shards differ or run elsewhere (their history then comes from any run)."""
+    if getattr(args, "threads", None):
+        return int(args.threads)
+    if args.launcher != "local" or getattr(args, "devices", None):
+        return None
+    from .commands.run import parse_cores
+    from .runner import default_threads
+
+    try:
+        cores = parse_cores(args.cores) if args.cores else sorted(os.sched_getaffinity(0))
+    except ValueError:
+        return None
+    sizes = {len(group) for group in _split(cores, count)} if count <= len(cores) else set()
+    return min(sizes.pop(), default_threads()) if len(sizes) == 1 else None
+
+
 def _local(argv: list[str], planned: list[int], folder: Path, args: argparse.Namespace, err: Any) -> list[Path]:
     """One pinned process per shard; a shard that died is started again on its own file."""
     from .commands.common import UsageError
@@ -297,7 +316,7 @@ def launch(args: argparse.Namespace, opts: Any, cells: list[Any], out: Any, err:
     if not count:
         raise UsageError("--launcher needs --shards N (or, local, --devices)")
     results = Path(args.results)
-    part, where = shared_partition(cells, count, results, machine_name())
+    part, where = shared_partition(cells, count, results, machine_name(), threads=shard_threads(args, count))
     err.print(f"{len(cells)} cells in {count} shards ({', '.join(str(len(s)) for s in part.shards)} cells; estimated "
               f"{', '.join(f'{x:.0f}' for x in part.seconds)} s, largest/mean {part.balance:.2f}); partition {where}",
               highlight=False)

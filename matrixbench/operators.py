@@ -7,8 +7,12 @@ bound that way). A task lists the inputs its methods get as operators
 (:attr:`matrixbench.registry.Task.operators`); the engine hands each call a fresh
 :class:`LinearOperator` over the cast input instead of the array, and the cell's record
 gets the metric ``matvecs``: the number of vectors multiplied, a block ``A @ V`` with
-``k`` columns counting ``k``. A method that never touches the entries cannot cheat the
-count (the diagonal of ``A`` is not free).
+``k`` columns counting ``k``. A product method that never touches the entries cannot
+cheat the count (the diagonal of ``A`` is not free). Methods that are not product methods
+(a Cholesky factorization, a Gauss-Seidel sweep, a Jacobi or incomplete-Cholesky
+preconditioner) read the entries of an explicit matrix from :attr:`LinearOperator.matrix`;
+such a read is not a product, so their docstrings say what they read, and their
+``matvecs`` count only the products they ask for besides.
 
 An input can be
 
@@ -50,6 +54,10 @@ class LinearOperator:
         #: the data rows ``J`` of an implicit ``J^T J`` (None otherwise): what a streaming method
         #: reads one row at a time instead of asking for products (Oja's update)
         self.factor: Any = None
+        #: the entries of an explicit matrix (dense or sparse, None for a factored or implicit
+        #: one): what a method that is not a product method reads (a Cholesky factorization,
+        #: a Gauss-Seidel sweep, a Jacobi diagonal); reading it counts no products
+        self.matrix: Any = None
 
     def __matmul__(self, V: Any) -> Any:
         if V.shape[0 if V.ndim == 1 else -2] != self.n:
@@ -71,7 +79,7 @@ class LinearOperator:
         """The operator of an input as the engine cast it (see the module docstring)."""
         if isinstance(value, LinearOperator):
             fresh = cls(value._matmul, value.n, value.dtype, value.device, symmetric=value.symmetric)
-            fresh.factor = value.factor
+            fresh.factor, fresh.matrix = value.factor, value.matrix
             return fresh
         if isinstance(value, Mapping) and "gram_factor" in value:
             return _gram(value["gram_factor"], float(value.get("shift", 0.0)))
@@ -82,9 +90,13 @@ class LinearOperator:
             import torch
 
             if value.layout != torch.strided:
-                return cls(lambda V: _torch_sparse_mm(value, V), shape[0], value.dtype, value.device)
-            return cls(lambda V: value @ V, shape[0], value.dtype, value.device)
-        return cls(lambda V: value @ V, shape[0], value.dtype, "cpu")
+                op = cls(lambda V: _torch_sparse_mm(value, V), shape[0], value.dtype, value.device)
+            else:
+                op = cls(lambda V: value @ V, shape[0], value.dtype, value.device)
+        else:
+            op = cls(lambda V: value @ V, shape[0], value.dtype, "cpu")
+        op.matrix = value
+        return op
 
 
 def _gram(J: Any, shift: float) -> LinearOperator:

@@ -103,13 +103,14 @@ def partition_path(results_dir: Path, plan: str, count: int) -> Path:
 
 
 def shared_partition(cells: Sequence[Any], count: int, results_dir: Path, machine: str,
-                     write: bool = True) -> tuple[Partition, Path]:
+                     write: bool = True, threads: int | None = None) -> tuple[Partition, Path]:
     """The partition of this plan into ``count`` shards: read from the results folder if a
-    shard (or a launcher) of the same plan wrote it, else computed and (``write``) written there."""
+    shard (or a launcher) of the same plan wrote it, else computed and (``write``) written
+    there, from the history of runs made with the shards' ``threads`` (any, if None)."""
     plan = fingerprint([c.key for c in cells])
     path = partition_path(results_dir, plan, count)
     if not path.exists():
-        made = partition(cells, count, history(Path(results_dir), machine)[0])
+        made = partition(cells, count, history(Path(results_dir), machine, threads)[0])
         if not write:  # a dry run writes nothing
             return made, path
         path.parent.mkdir(parents=True, exist_ok=True)

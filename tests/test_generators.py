@@ -59,8 +59,9 @@ TALL_AND_SPARSE = {"lowrank_decay", "sparse_lowrank", "sparse_stream", "lstsq_co
                    "tall_gaussian", "tall_sparse"}
 # The reader of your own matrices: tested in test_researcher.py.
 FILES = {"file"}
-# Tested with their task in test_trace_logdet.py and test_top_eig.py (spectra, Jacobian by finite differences).
-OPERATOR_TASKS = {"trace_spectrum", "ggn_factor", "rbf_kernel", "gap_spectrum"}
+# Tested with their task in test_trace_logdet.py, test_top_eig.py and test_spd_solve.py
+# (spectra, Jacobian by finite differences, the Laplacian's closed-form eigenvalues).
+OPERATOR_TASKS = {"trace_spectrum", "ggn_factor", "rbf_kernel", "gap_spectrum", "krr_system", "laplacian_2d"}
 
 
 def test_all_generators_registered():

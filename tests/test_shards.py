@@ -73,6 +73,38 @@ def test_partition_keeps_problems_together_and_is_near_the_best():
     assert all(k.startswith("p1/") for k in alone)
 
 
+def test_history_for_a_partition_comes_from_runs_with_the_shards_threads(tmp_path):
+    """Cell seconds measured at 2 threads mislead a partition into 1-thread shards (measured:
+    645 s against 248 s for polar.yaml); history(threads=) keeps the runs made with that many."""
+    import numpy as np
+
+    from matrixbench.estimate import history
+    from matrixbench.store import atomic_write_json
+    from synthetic_runs import make_run, record
+
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "results" / "vm"
+    folder.mkdir(parents=True)
+    for run_id, threads, wall, date in (("a", 2, 5.0, "2026-11-23T00:00:00+00:00"),
+                                        ("b", 1, 1.0, "2026-11-22T00:00:00+00:00")):
+        rec = record("t", {"n": 4}, ("fast", "optimized", {}), "float64", 0.01, 0.0, rng)
+        rec.update(wall=wall, finished=date)
+        run = make_run(run_id, [rec], date=date, machine="vm")
+        run["environment"]["software"] = {"torch": {"threads": threads}}
+        atomic_write_json(folder / f"{run_id}.json", run)
+    key = rec["key"]
+    assert history(tmp_path / "results", "vm")[0] == {key: 5.0}  # the newest, whatever its threads
+    assert history(tmp_path / "results", "vm", threads=1)[0] == {key: 1.0}
+    assert history(tmp_path / "results", "vm", threads=4)[0] == {}
+    # a merged run's record measured in a shard pinned to one core counts as 1 thread,
+    # whatever the launcher's own environment says
+    rec = dict(rec, wall=3.0, finished="2026-11-22T12:00:00+00:00", shard={"index": 1, "placement": {"cores": [0]}})
+    run = make_run("c", [rec], date="2026-11-22T12:00:00+00:00", machine="vm")
+    run["environment"]["software"] = {"torch": {"threads": 2}}
+    atomic_write_json(folder / "c.json", run)
+    assert history(tmp_path / "results", "vm", threads=1)[0] == {key: 3.0}
+
+
 @pytest.mark.parametrize("text", ["0/3", "4/3", "3", "a/b", "1/0"])
 def test_shard_spec_is_checked(text):
     with pytest.raises(ValueError, match="K/N"):
@@ -136,6 +168,10 @@ def test_shards_merge_into_the_cells_of_one_run(tmp_path):
     assert rep.returncode == 0 and (tmp_path / "rep" / "index.html").is_file(), rep.stderr
     cmp = _run(tmp_path, "compare", str(one), "merged.json", "--threshold", "10")
     assert cmp.returncode in (0, 1) and "Traceback" not in cmp.stderr, cmp.stderr
+    # compare also takes the shard files themselves, comma-separated, merged as merge does
+    side = _run(tmp_path, "compare", str(one), ",".join(map(str, files)), "--threshold", "10")
+    assert side.returncode == cmp.returncode and side.stdout.split("\n")[1:] == cmp.stdout.split("\n")[1:], side.stdout
+    assert "cells matched, 0 only in base, 0 only in head" in side.stdout, side.stdout
     # a missing shard: its cells are named, the run is not complete, exit 1
     partial = _run(tmp_path, "merge", str(files[0]), str(files[2]), "-o", "partial.json")
     assert partial.returncode == 1 and "shards with no file: 2/3" in partial.stdout, partial.stdout
@@ -152,6 +188,8 @@ def test_merge_refuses_other_plans_and_commits(tmp_path):
     fa, fb = next((tmp_path / "a").glob("*/*.json")), next((tmp_path / "b").glob("*/*.json"))
     res = _run(tmp_path, "merge", str(fa), str(fb), "-o", "m.json")
     assert res.returncode == 2 and "shards of different plans" in res.stderr and not (tmp_path / "m.json").exists()
+    res = _run(tmp_path, "compare", f"{fa},{fb}", str(fa))
+    assert res.returncode == 2 and "shards of different plans" in res.stderr, res.stderr
     assert _run(tmp_path, "merge", str(fa), str(fb), "-o", "m.json", "--allow-different-plans").returncode in (0, 1)
     c = _run(tmp_path, "run", "s.yaml", "--shard", "2/2", "--results", "a", "--methods", "reference")
     assert c.returncode == 0, c.stderr

@@ -17,6 +17,7 @@ import torch
 from conftest import cli_env  # noqa: F401  (sets up the plugin path)
 
 import implementations.trace_logdet  # noqa: F401
+from implementations.common.kernels import standardized_rows
 from implementations.trace_logdet import generators as gen
 from implementations.trace_logdet.baselines import curvlinops_xtrace
 from implementations.trace_logdet.hutchinson import hutchinson
@@ -169,7 +170,7 @@ def test_trace_spectra_are_xtraces():
 def test_ggn_factor_is_the_autoencoder_jacobian():
     """J against central finite differences of the network's outputs."""
     rng = np.random.default_rng(1)
-    X = gen._standardized("wine", 6, rng)
+    X = standardized_rows("wine", 6, rng)[0]
     W1, b1, W2, b2 = gen._autoencoder(X, 3, 5, rng)
     J = gen.autoencoder_jacobian(X, W1, b1, W2) * math.sqrt(6)
     theta = np.concatenate([W1.ravel(), b1, W2.ravel(), b2])

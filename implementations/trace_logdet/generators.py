@@ -28,12 +28,12 @@ import math
 import numpy as np
 
 from matrixbench.generators.common import haar_orthogonal, serial_blas, symmetrize
-from matrixbench.generators.real_data import load_dataset
 from matrixbench.params import Param
 from matrixbench.registry import generator
 
+from implementations.common.kernels import DATASETS, rbf_kernel_matrix, standardized_rows
+
 SPECTRA = ("flat", "poly", "slowexp", "fastexp", "smallstep", "bigstep")
-DATASETS = ("breast_cancer", "digits", "wine")
 
 
 def spectrum(n: int, name: str) -> np.ndarray:
@@ -65,15 +65,6 @@ def trace_spectrum(rng: np.random.Generator, n: int = 1000, spectrum: str = "fla
         return symmetrize((Q * lam) @ Q.T)
 
 
-def _standardized(dataset: str, samples: int, rng: np.random.Generator) -> np.ndarray:
-    X = np.asarray(load_dataset(dataset), dtype=np.float64)
-    if samples > X.shape[0]:
-        raise ValueError(f"data set {dataset!r} has {X.shape[0]} rows, {samples} asked for")
-    X = X[np.sort(rng.permutation(X.shape[0])[:samples])]
-    sd = X.std(axis=0)
-    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-
-
 @generator("rbf_kernel", task="trace_logdet", params={
     "dataset": Param(str, "digits", choices=DATASETS, doc="a data set of datasets/catalog.yaml"),
     "samples": Param(int, 1000, min=2, doc="rows drawn (without replacement) from the data set"),
@@ -82,13 +73,7 @@ def _standardized(dataset: str, samples: int, rng: np.random.Generator) -> np.nd
 def rbf_kernel(rng: np.random.Generator, dataset: str = "digits", samples: int = 1000,
                bandwidth: float = 1.0) -> np.ndarray:
     """The Gaussian kernel matrix of ``samples`` standardized rows of ``dataset``."""
-    X = _standardized(dataset, samples, rng)
-    with serial_blas():
-        sq = (X * X).sum(axis=1)
-        D2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * X @ X.T, 0.0)
-        np.fill_diagonal(D2, 0.0)
-        s = bandwidth * float(np.median(np.sqrt(D2[np.triu_indices(samples, 1)])))
-        return symmetrize(np.exp(-D2 / (2.0 * s * s)))
+    return rbf_kernel_matrix(standardized_rows(dataset, samples, rng)[0], bandwidth)
 
 
 def _autoencoder(X: np.ndarray, hidden: int, steps: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -134,7 +119,7 @@ def autoencoder_jacobian(X: np.ndarray, W1: np.ndarray, b1: np.ndarray, W2: np.n
 def ggn_factor(rng: np.random.Generator, dataset: str = "digits", samples: int = 200, hidden: int = 4,
                steps: int = 300) -> np.ndarray:
     """The Jacobian factor ``J`` of a trained autoencoder's Gauss-Newton matrix ``J^T J``."""
-    X = _standardized(dataset, samples, rng)
+    X = standardized_rows(dataset, samples, rng)[0]
     with serial_blas():
         W1, b1, W2, _ = _autoencoder(X, hidden, steps, rng)
         return autoencoder_jacobian(X, W1, b1, W2)

@@ -1,5 +1,7 @@
 """``matrixbench compare BASE HEAD``: exit 1 on a regression or a broken head, 2 when the
-runs cannot be compared (an unreadable file, different machines)."""
+runs cannot be compared (an unreadable file, different machines, shards that do not merge).
+Either side may be several shard files of one plan, comma-separated: they are merged in
+memory as ``matrixbench merge`` would merge them."""
 
 from __future__ import annotations
 
@@ -59,13 +61,27 @@ def show_comparison(cmp: Any, out: Any, threshold: float, *, every_cell: bool = 
         print(f"regression: run {problem}", file=sys.stderr)
 
 
+def read_side(spec: str) -> dict[str, Any]:
+    """One side of a comparison: a run file, or the shard files of one plan separated by
+    commas, merged in memory under ``matrixbench merge``'s rules (one plan, one commit)."""
+    from ..merge import MergeError, merge_runs
+
+    paths = [p for p in spec.split(",") if p]
+    if len(paths) == 1:
+        return read_run(paths[0])
+    try:
+        return merge_runs([(p, read_run(p)) for p in paths])
+    except MergeError as exc:
+        raise UsageError(f"{spec}: {exc}") from None
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from .. import registry
     from ..compare import check_comparable, compare_runs
 
     plugins(args.plugin, args.tasks)
     try:
-        base, head = read_run(args.base), read_run(args.head)
+        base, head = read_side(args.base), read_side(args.head)
     except RunFileError as exc:
         raise UsageError(str(exc)) from None
     why_not = check_comparable(base, head, allow_different_machines=args.allow_different_machines)

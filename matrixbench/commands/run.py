@@ -167,7 +167,11 @@ def select_shard(opts: RunOptions, cells: list[Any], results: Path, resumed: dic
         part, where = Partition(meta["plan"], meta["shards"], meta["seconds"]), meta.get("partition")
     else:
         try:
-            part, path = shared_partition(cells, n, results, machine_name(), write)
+            from ..runner import default_threads
+
+            threads = opts.threads or (min(len(parse_cores(opts.cores)), default_threads()) if opts.cores
+                                       else default_threads())
+            part, path = shared_partition(cells, n, results, machine_name(), write, threads=threads)
         except ValueError as exc:
             raise UsageError(str(exc)) from None
         where = str(path)

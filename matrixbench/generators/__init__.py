@@ -28,6 +28,8 @@ module          generators      what
                 ``decay``       effective rank) plus a noise tail
 ``files``       ``file``        your own matrix: .npy, .npz, Matrix Market,
                                 .safetensors; its content hash in the key
+``laplacian``   ``laplacian_``  sparse five-point Laplacian of a ``g x g`` grid,
+                ``2d``          optionally anisotropic (iterative solvers)
 ==============  ==============  ====================================================
 
 ``real_data`` loads and checksums the files of ``datasets/`` (no generator); ``common``
@@ -40,7 +42,7 @@ with ``task="<name>"`` (``implementations/lstsq/generators.py``, for one).
 
 from . import classical, covariance, gram, spd  # noqa: F401  (importing registers them)
 from . import singular, weights  # noqa: F401
-from . import files, lowrank, tall  # noqa: F401
+from . import files, laplacian, lowrank, tall  # noqa: F401
 from .real_data import DatasetError, load_dataset
 
 __all__ = ["DatasetError", "load_dataset"]

@@ -111,11 +111,18 @@ def load_dataset(name: str) -> np.ndarray:
     modify it). Raises :class:`DatasetError` for an unknown name, a missing file, a
     checksum mismatch, or contents that do not match the catalog's shape.
     """
-    return _load(str(datasets_dir()), name)
+    return _load(str(datasets_dir()), name)[0]
+
+
+def load_labels(name: str) -> np.ndarray:
+    """The label columns of data set ``name`` (its ``label_columns`` trailing columns, the
+    class of each sample): float64, shape ``(samples, label_columns)``, read-only; checked
+    as :func:`load_dataset` checks the features."""
+    return _load(str(datasets_dir()), name)[1]
 
 
 @functools.lru_cache(maxsize=None)
-def _load(directory: str, name: str) -> np.ndarray:
+def _load(directory: str, name: str) -> tuple[np.ndarray, np.ndarray]:
     folder = Path(directory)
     catalog = read_catalog(folder)
     if name not in catalog:
@@ -152,8 +159,10 @@ def _load(directory: str, name: str) -> np.ndarray:
             f"the catalog implies {expected[0]} x {expected[1]}"
         )
     data = np.ascontiguousarray(table[:, :features])
+    labels = np.ascontiguousarray(table[:, features:])
     data.setflags(write=False)
-    return data
+    labels.setflags(write=False)
+    return data, labels
 
 
 #: Forget loaded data sets (for tests that swap folders or files).

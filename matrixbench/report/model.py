@@ -69,8 +69,9 @@ class ProblemView:
     accuracy: list[Series] = field(default_factory=list)
     front: list[tuple[float, float, str]] = field(default_factory=list)
     history: dict[str, list[tuple[str, float | None, dict[str, float]]]] = field(default_factory=dict)
-    #: convergence traces of the primary metric: (label, iterations, seconds, values)
-    traces: list[tuple[str, list[int], list[float], list[float]]] = field(default_factory=list)
+    #: convergence traces of the primary metric: (label, iterations, seconds, values, products
+    #: spent up to each iterate or None: :mod:`matrixbench.trace`)
+    traces: list[tuple[str, list[int], list[float], list[float], list[int] | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -238,19 +239,24 @@ def seed_range(record: Record, metric: str) -> tuple[float, float] | None:
     return (max(spread["p10"], PLOT_FLOOR), max(spread["p90"], PLOT_FLOOR)) if spread else None
 
 
-def _traces(group: list[Record], primary: str | None) -> list[tuple[str, list[int], list[float], list[float]]]:
-    """Each traced cell's primary metric per iteration (finite values, floored for log axes)."""
+def _traces(group: list[Record], primary: str | None
+            ) -> list[tuple[str, list[int], list[float], list[float], list[int] | None]]:
+    """Each traced cell's primary metric per iteration (finite values, floored for log axes),
+    with the products spent up to each iterate where an operator task counted them."""
     out = []
     for r in group:
         trace = r.get("trace") or {}
         values = (trace.get("metrics") or {}).get(primary or "")
         if not values:
             continue
-        keep = [(i, t, max(v, PLOT_FLOOR)) for i, t, v in zip(trace["iterations"], trace["seconds"], values)
+        products = trace.get(MATVECS) or [None] * len(values)
+        keep = [(i, t, max(v, PLOT_FLOOR), p)
+                for i, t, v, p in zip(trace["iterations"], trace["seconds"], values, products)
                 if v is not None and math.isfinite(v)]
         if keep:
             label = f"{method_label(r)} {r['method']['backend']} {r['dtype']} {r['device']}"
-            out.append((label, [k[0] for k in keep], [k[1] for k in keep], [k[2] for k in keep]))
+            counted = [k[3] for k in keep] if all(k[3] is not None for k in keep) else None
+            out.append((label, [k[0] for k in keep], [k[1] for k in keep], [k[2] for k in keep], counted))
     return out
 
 

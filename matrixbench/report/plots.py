@@ -92,17 +92,21 @@ def accuracy_vs_time(pv: ProblemView, metric: str) -> str | None:
 
 def convergence(pv: ProblemView, metric: str | None) -> str | None:
     """Every traced method of the problem: its error against iteration (left) and against
-    the method's own time up to that iterate (right), both on log error axes."""
+    the method's own time up to that iterate (right), both on log error axes. Where every
+    trace counted products and spent some (an operator task's product methods), the left
+    axis is the products instead: a preconditioner's sketch or a block method's columns
+    then count, as they cost."""
     if not pv.traces or metric is None:
         return None
+    by_products = all(t[4] and t[4][-1] > 0 for t in pv.traces)
     fig, (left, right) = _figure(5.6, rows=2)
-    for i, (label, its, secs, vals) in enumerate(pv.traces):
+    for i, (label, its, secs, vals, products) in enumerate(pv.traces):
         style = dict(color=COLORS[i % len(COLORS)], marker=MARKERS[i % len(MARKERS)], ms=3, lw=1)
-        left.plot(its, vals, label=label, **style)
+        left.plot(products if by_products else its, vals, label=label, **style)
         right.plot(secs, vals, **style)
     _log(left, x=False)
     _log(right)
-    left.set_xlabel("iteration")
+    left.set_xlabel("matrix-vector products (counted)" if by_products else "iteration")
     right.set_xlabel("time up to the iterate (s)")
     for ax in (left, right):
         ax.set_ylabel(metric)
