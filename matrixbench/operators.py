@@ -68,6 +68,14 @@ class LinearOperator:
     def __repr__(self) -> str:
         return f"LinearOperator(n={self.n}, dtype={self.dtype}, device={self.device}, products={self.products})"
 
+    def scipy(self) -> Any:
+        """This operator as a ``scipy.sparse.linalg.LinearOperator`` (symmetric: ``rmatvec`` is
+        the product); its products still go through, and are counted by, this operator."""
+        from scipy.sparse.linalg import LinearOperator as SciPyOperator
+
+        return SciPyOperator(self.shape, matvec=lambda v: self @ v, matmat=lambda V: self @ V,
+                             rmatvec=lambda v: self @ v, dtype=self.dtype)
+
     @classmethod
     def implicit(cls, fn: Callable[[Any], Any], n: int, dtype: Any, device: Any = "cpu",
                  symmetric: bool = True) -> "LinearOperator":

@@ -40,12 +40,6 @@ def sparse_only(inputs: dict[str, Any], **_: Any) -> str | None:
     return None if sp.issparse(inputs["A"]) else "a sparse solver: A is dense here (torch_cholesky solves it)"
 
 
-def _scipy_operator(A: Any) -> Any:
-    from scipy.sparse.linalg import LinearOperator as SciPyOperator
-
-    return SciPyOperator((A.n, A.n), matvec=lambda v: A @ v, rmatvec=lambda v: A @ v, dtype=A.dtype)
-
-
 @method("spd_solve", "scipy_cg", **NUMPY, trace=True)
 def scipy_cg(A: Any, b: np.ndarray, shift: float = 0.0, budget: int = 500, tol: float = 0.0,
              callback: Callable[[np.ndarray], None] | None = None) -> WithInfo:
@@ -60,7 +54,7 @@ def scipy_cg(A: Any, b: np.ndarray, shift: float = 0.0, budget: int = 500, tol: 
         if callback is not None:
             callback(xk.copy())
 
-    x, info = cg(_scipy_operator(A), b, rtol=stop_tolerance(tol, b.dtype), atol=0.0, maxiter=budget, callback=count)
+    x, info = cg(A.scipy(), b, rtol=stop_tolerance(tol, b.dtype), atol=0.0, maxiter=budget, callback=count)
     failure = None
     if info:
         failure = f"scipy's cg did not converge (info {info}): " + not_converged(

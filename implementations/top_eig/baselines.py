@@ -28,13 +28,6 @@ from ._common import SEED
 from .task import budget_flops
 
 
-def _scipy_operator(A: Any) -> Any:
-    from scipy.sparse.linalg import LinearOperator as SciPyOperator
-
-    return SciPyOperator((A.n, A.n), matvec=lambda v: A @ v, matmat=lambda V: A @ V, rmatvec=lambda v: A @ v,
-                         dtype=A.dtype)
-
-
 def _start(A: Any, k: int, seed: int) -> np.ndarray:
     return np.linalg.qr(np.random.default_rng(seed).standard_normal((A.n, k)))[0].astype(A.dtype)
 
@@ -55,7 +48,7 @@ def eigsh(A: Any, k: int = 1, budget: int = 200, seed: int = 0) -> WithInfo:
     maxiter = max(1, (budget - ncv) // (ncv - k))
     v0 = np.random.default_rng(seed).standard_normal(A.n).astype(A.dtype)
     try:
-        values, vectors = arpack(_scipy_operator(A), k=k, which="LA", ncv=ncv, maxiter=maxiter, tol=0, v0=v0)
+        values, vectors = arpack(A.scipy(), k=k, which="LA", ncv=ncv, maxiter=maxiter, tol=0, v0=v0)
         failure = None
     except ArpackNoConvergence as exc:
         values, vectors = exc.eigenvalues, exc.eigenvectors
@@ -75,6 +68,6 @@ def scipy_lobpcg(A: Any, k: int = 1, budget: int = 200, seed: int = 0) -> WithIn
     # k products to start, k a step and up to 4 k more in its last steps and postprocessing
     # (measured: 3 k for k = 1, 4 k for k = 4)
     maxiter = max(1, budget // k - 5)
-    values, vectors = scipy_lobpcg_(_scipy_operator(A), _start(A, k, seed), largest=True, maxiter=maxiter, tol=1e-30)
+    values, vectors = scipy_lobpcg_(A.scipy(), _start(A, k, seed), largest=True, maxiter=maxiter, tol=1e-30)
     order = np.argsort(values)[::-1]
     return WithInfo({"values": values[order], "vectors": vectors[:, order]}, {"iterations": maxiter})
