@@ -14,6 +14,7 @@ process whose thread pools are already running can deadlock.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -33,13 +34,14 @@ class WorkerError(Exception):
     """The request itself failed inside a live worker (e.g. the reference raised)."""
 
 
-def _die_with_parent() -> None:
-    """End this worker when the runner dies, even by ``kill -9`` (which no handler sees):
-    Linux's parent-death signal, and a watchdog thread for where that is missing."""
+def _die_with_parent(parent: int) -> None:
+    """End this worker when the runner ``parent`` dies, even by ``kill -9`` (which no handler
+    sees): Linux's parent-death signal, and a watchdog thread for where that is missing.
+    The runner passes its pid: read here, ``getppid()`` would already name init if the
+    runner died while this process was starting, and the worker would outlive it."""
     import os
     import threading
 
-    parent = os.getppid()
     try:
         import ctypes
 
@@ -98,14 +100,14 @@ def _leftover(threads_before: set[int], native_before: int, grace: float = 0.2) 
     return None
 
 
-def _serve(conn: Any, plugins: list[str]) -> None:
+def _serve(conn: Any, plugins: list[str], parent: int) -> None:
+    _die_with_parent(parent)  # first: the imports below take seconds on a loaded machine
     import os
     import threading
 
     from .discovery import load_plugins
     from .execute import ensure_reference, run_cell, set_threads
 
-    _die_with_parent()
     # Ctrl-C is the parent's to handle: it records what finished and stops the worker.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -170,7 +172,7 @@ class Worker:
     def _start(self) -> None:
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, self.plugins), daemon=True, name="matrixbench-worker")
+        self._proc = ctx.Process(target=_serve, args=(child, self.plugins, os.getpid()), daemon=True, name="matrixbench-worker")
         self._proc.start()
         child.close()
         self._conn = parent
