@@ -220,6 +220,7 @@ def _timing(base_ms: list[float], head_ms: list[float], rounds: int = 8):
     (([10.0, 10.1, 9.9, 10.0], [10.0, 9.9, 10.1, 10.05]), "inconclusive"),  # not seen again: a false alarm
     (([10.0, 10.1, 9.9, 10.0], [11.0, 11.1, 10.9, 11.05]), "regressed"),    # seen again
     (([10.0, 10.1, 9.9, 10.0], [9.0, 9.1, 8.9, 9.05]), "inconclusive"),     # the other way: not confirmed
+    (([10.0, 10.1, 9.9, 10.0], [10.2, 10.3, 10.1, 10.25]), "inconclusive"), # beyond 1 but 2%: under 70% of 5%
 ])
 def test_a_slower_cell_keeps_its_verdict_only_if_fresh_processes_see_it_again(monkeypatch, tmp_path, second, verdict):
     """``ab``'s confirmation (point 7 of matrixbench.ab): the first timing is clearly slower
@@ -240,7 +241,8 @@ def test_a_slower_cell_keeps_its_verdict_only_if_fresh_processes_see_it_again(mo
     assert restarts == [1] and detail["confirmation"]["confidence"] == 0.9
     assert got.verdict == verdict, (got, detail["confirmation"])
     lo, hi = detail["confirmation"]["interval"]
-    assert detail["confirmation"]["confirmed"] == (lo > 1) and (verdict == "regressed") == (lo > 1)
+    ratio = detail["confirmation"]["ratio"]
+    assert detail["confirmation"]["confirmed"] == (verdict == "regressed") == (lo > 1 and ratio > 1.05**0.7)
     if verdict == "inconclusive":
         assert "not confirmed in fresh processes" in got.note and not cmp.failed
     # with the confirmation off the first timing alone decides
