@@ -39,7 +39,7 @@ from .plan import Cell, Problem
 from .record import CellResult
 from .registry import WithInfo
 from .timing import CpuTimer, CudaTimer, measure
-from . import modes, operators
+from . import entries, modes, operators
 from .gpumonitor import GpuMonitor
 from .trace import trace_cell
 from .trials import Trials, run_trials, seeds
@@ -320,12 +320,16 @@ def bind(cell: Cell, inputs: dict[str, Any], reference: Any = None) -> Callable[
         return modes.backward_call(fn, inputs, params, task.grad_inputs, C, sync)
 
     task = registry.TASKS[cell.problem.task]
-    if task.operators:  # the method sees those inputs through counted products only
+    if task.operators or task.entry_inputs:  # those inputs are seen through counted products or entries
         def counted() -> Any:
             given, ops = operators.wrap(inputs, task.operators)
+            given, oracles = entries.wrap(given, task.entry_inputs)
             out = fn(**given, **params)
             sync()
-            return with_matvecs(out, sum(op.products for op in ops))
+            counts = {operators.MATVECS: sum(op.products for op in ops)} if task.operators else {}
+            if task.entry_inputs:
+                counts[entries.ENTRIES] = sum(o.entries for o in oracles)
+            return with_counts(out, counts)
 
         return counted
 
@@ -337,11 +341,11 @@ def bind(cell: Cell, inputs: dict[str, Any], reference: Any = None) -> Callable[
     return modes.cuda_graph(call) if cell.mode == "cuda_graph" else call
 
 
-def with_matvecs(output: Any, products: int) -> WithInfo:
-    """The output with the products its operators counted as the metric ``matvecs``."""
+def with_counts(output: Any, counts: dict[str, int]) -> WithInfo:
+    """The output with what its operators and oracles counted (``matvecs``, ``entries``) as metrics."""
     if isinstance(output, WithInfo):
-        return WithInfo(output.value, {**output.info, operators.MATVECS: products}, output.failure)
-    return WithInfo(output, {operators.MATVECS: products})
+        return WithInfo(output.value, {**output.info, **counts}, output.failure)
+    return WithInfo(output, dict(counts))
 
 
 def fresh_copy(prepared: PreparedCell) -> PreparedCell:

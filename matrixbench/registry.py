@@ -99,6 +99,10 @@ class Task:
     #: ``A @ V``, counted): every call gets fresh operators and every record the metric
     #: ``matvecs``, which the task must declare
     operators: tuple[str, ...] = ()
+    #: inputs a method sees only as a :class:`matrixbench.entries.EntryMatrix` (entries read,
+    #: counted): every call gets fresh oracles and every record the metric ``entries``,
+    #: which the task must declare
+    entry_inputs: tuple[str, ...] = ()
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)

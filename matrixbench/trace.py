@@ -27,7 +27,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from . import operators, registry
+from . import entries, operators, registry
 
 
 def trace_cell(prepared: Any, sync: Callable[[], None]) -> dict[str, Any] | None:
@@ -43,7 +43,9 @@ def trace_cell(prepared: Any, sync: Callable[[], None]) -> dict[str, Any] | None
     # an operator task's iterate is also placed by the products spent so far
     task = registry.TASKS[cell.problem.task]
     given, ops = operators.wrap(prepared.inputs, task.operators) if task.operators else (prepared.inputs, [])
+    given, oracles = entries.wrap(given, task.entry_inputs) if task.entry_inputs else (given, [])
     products: list[int] = []
+    evaluated: list[int] = []
 
     def callback(iterate: Any) -> None:
         nonlocal excluded
@@ -52,6 +54,8 @@ def trace_cell(prepared: Any, sync: Callable[[], None]) -> dict[str, Any] | None
         seconds.append(now - start - excluded)
         if ops:
             products.append(sum(op.products for op in ops))
+        if oracles:
+            evaluated.append(sum(o.entries for o in oracles))
         _, scored, _ = prepared.evaluate(iterate)
         for name in set(metrics) | set(scored):
             metrics.setdefault(name, [None] * (len(seconds) - 1)).append(scored.get(name))
@@ -62,4 +66,6 @@ def trace_cell(prepared: Any, sync: Callable[[], None]) -> dict[str, Any] | None
     out: dict[str, Any] = {"iterations": list(range(1, len(seconds) + 1)), "seconds": seconds, "metrics": metrics}
     if ops:
         out[operators.MATVECS] = products
+    if oracles:
+        out[entries.ENTRIES] = evaluated
     return out

@@ -62,10 +62,12 @@ FILES = {"file"}
 # Tested with their task in test_trace_logdet.py, test_top_eig.py and test_spd_solve.py
 # (spectra, Jacobian by finite differences, the Laplacian's closed-form eigenvalues).
 OPERATOR_TASKS = {"trace_spectrum", "ggn_factor", "rbf_kernel", "gap_spectrum", "krr_system", "laplacian_2d"}
+# Kernels given by their points, tested with their task in test_nystrom_cur.py.
+ENTRY_TASKS = {"kernel_curve", "kernel_data"}
 
 
 def test_all_generators_registered():
-    assert set(OURS) == (SPD | RECTANGULAR | TALL_AND_SPARSE | FILES | OPERATOR_TASKS) & set(GENERATORS)
+    assert set(OURS) == (SPD | RECTANGULAR | TALL_AND_SPARSE | FILES | OPERATOR_TASKS | ENTRY_TASKS) & set(GENERATORS)
     assert TALL_AND_SPARSE <= set(OURS)
     assert {"spd", "gram", "hilbert", "lehmer", "pascal", "covariance", "singular", "lowrank_noise", "gaussian",
             "weights"} <= set(OURS)
@@ -146,6 +148,8 @@ SMALL = {
     "tall_coherent": {"n": 20, "d": 5},
     "tall_gaussian": {"n": 20, "d": 5},
     "tall_sparse": {"n": 20, "d": 5, "s": 2},
+    "kernel_curve": {"n": 20},
+    "kernel_data": {"n": 20},
 }
 
 
@@ -155,6 +159,8 @@ def _parts(value):
         return [p for v in value.values() for p in _parts(v)]
     if isinstance(value, (list, tuple)):
         return [p for v in value for p in _parts(v)]
+    if isinstance(value, (str, int, float)):  # a kernel's name and bandwidth
+        return []
     return [value]
 
 
