@@ -57,9 +57,11 @@ def test_every_shipped_task_has_an_example():
 
 
 @pytest.fixture(scope="module")
-def results(tmp_path_factory) -> dict[str, object]:
+def cells(tmp_path_factory) -> tuple[dict[str, object], Path]:
+    """Every contract cell by key, and a reference cache: each test runs its own cell, so
+    that two xdist workers do not both run all of them (each worker builds this fixture)."""
     tmp = tmp_path_factory.mktemp("contract")
-    return {c.key: run_cell(c, tmp / "cache") for c in contract_cells(tmp)}
+    return {c.key: c for c in contract_cells(tmp)}, tmp / "cache"
 
 
 def _ids() -> list[str]:
@@ -70,8 +72,9 @@ def _ids() -> list[str]:
 
 
 @pytest.mark.parametrize("key", _ids())
-def test_method_meets_its_contract(results, key):
-    r = results[key]
+def test_method_meets_its_contract(cells, key):
+    by_key, cache = cells
+    r = run_cell(by_key[key], cache)
     if r.status == "skipped":
         assert any(s in r.reason for s in SKIP_OK), (key, r.reason)
         return

@@ -62,8 +62,9 @@ FILES = {"file"}
 # Tested with their task in test_trace_logdet.py, test_top_eig.py and test_spd_solve.py
 # (spectra, Jacobian by finite differences, the Laplacian's closed-form eigenvalues).
 OPERATOR_TASKS = {"trace_spectrum", "ggn_factor", "rbf_kernel", "gap_spectrum", "krr_system", "laplacian_2d"}
-# Kernels given by their points, tested with their task in test_nystrom_cur.py.
-ENTRY_TASKS = {"kernel_curve", "kernel_data"}
+# Kernels given by their points, tested with their tasks in test_nystrom_cur.py and
+# test_kernel_matvec.py.
+ENTRY_TASKS = {"kernel_curve", "kernel_data", "kernel_mixture", "kernel_embeddings"}
 
 
 def test_all_generators_registered():
@@ -150,6 +151,8 @@ SMALL = {
     "tall_sparse": {"n": 20, "d": 5, "s": 2},
     "kernel_curve": {"n": 20},
     "kernel_data": {"n": 20},
+    "kernel_mixture": {"n": 20},
+    "kernel_embeddings": {"n": 20},
 }
 
 

@@ -7,7 +7,7 @@ ridge leverage scores by recursive sampling, randomly pivoted Cholesky and its
 accelerated block version, greedy pivoted Cholesky); CUR decompositions by leverage
 scores and by DEIM, and a randomized interpolative decomposition; baselines
 scikit-learn's ``Nystroem`` and SciPy's ``linalg.interpolative``. Methods see the matrix
-only through a counted entry oracle (:mod:`matrixbench.entries`). Generators: Gaussian
-and Laplace kernels of real data sets (``kernel_data``) and of the randomly pivoted
-Cholesky paper's test point sets (``kernel_curve``: "smile", "spiral").
+only through a counted entry oracle (:mod:`matrixbench.entries`). Problems: the generic
+kernels of :mod:`matrixbench.generators.kernel_points` (real data sets, the randomly
+pivoted Cholesky paper's "smile" and spiral) and any explicit matrix.
 """

