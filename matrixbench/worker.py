@@ -70,6 +70,19 @@ def _native_threads() -> int:
         return 0
 
 
+def _start_pools() -> None:
+    """Start torch's intra-op thread pool before a cell's native threads are counted: the
+    pool starts on the first parallel operation and spins for a while after it, so a
+    worker whose first such operation came inside a cell (the reference and the inputs
+    used only NumPy) was taken for one whose method left threads busy, replaced, and the
+    next cell's fresh worker again: every cell of such a task paid a worker start."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.ones(1 << 17).exp_().sum()  # above the 32768-element grain: runs on every thread
+
+
 def _cpu_seconds() -> float:
     import os
 
@@ -124,6 +137,7 @@ def _serve(conn: Any, plugins: list[str], parent: int) -> None:
                 elif kind == "cell":
                     cell, cache_dir, threads = args
                     thread_info = set_threads(threads)
+                    _start_pools()
                     before = {t.ident for t in threading.enumerate()}
                     native = _native_threads()
                     result = run_cell(cell, Path(cache_dir))
