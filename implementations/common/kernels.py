@@ -14,23 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from matrixbench.generators.common import serial_blas, symmetrize
-from matrixbench.generators.real_data import load_dataset
-
-#: the labeled real data sets of datasets/catalog.yaml
-DATASETS = ("breast_cancer", "digits", "wine")
-
-
-def standardized_rows(dataset: str, samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """``samples`` rows of ``dataset`` drawn without replacement (in file order), standardized;
-    and the indices of the rows drawn."""
-    X = np.asarray(load_dataset(dataset), dtype=np.float64)
-    if samples > X.shape[0]:
-        raise ValueError(f"data set {dataset!r} has {X.shape[0]} rows, {samples} asked for")
-    rows = np.sort(rng.permutation(X.shape[0])[:samples])
-    X = X[rows]
-    sd = X.std(axis=0)
-    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0), rows
-
+from matrixbench.generators.kernel_points import DATASETS, standardized_rows  # noqa: F401  (re-exported)
 
 def rbf_kernel_matrix(X: np.ndarray, bandwidth: float = 1.0) -> np.ndarray:
     """``exp(-D^2 / (2 s^2))``, ``s = bandwidth * median pairwise distance`` of the rows of ``X``."""

@@ -86,10 +86,16 @@ def kernel_curve(rng: np.random.Generator, curve: str = "smile", n: int = 1000, 
     return {"points": X, "kernel": kernel, "bandwidth": float(bandwidth)}
 
 
-def standardized(X: np.ndarray) -> np.ndarray:
-    """Each feature centred and scaled to unit variance (constant features left at 0)."""
+def standardized_rows(dataset: str, samples: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``samples`` rows of ``dataset`` drawn without replacement (in file order), each feature
+    centred and scaled to unit variance (constant features left at 0); and the rows drawn."""
+    X = np.asarray(load_dataset(dataset), dtype=np.float64)
+    if samples > X.shape[0]:
+        raise ValueError(f"data set {dataset!r} has {X.shape[0]} rows, {samples} asked for")
+    rows = np.sort(rng.permutation(X.shape[0])[:samples])
+    X = X[rows]
     sd = X.std(axis=0)
-    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    return (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0), rows
 
 
 def median_distance(X: np.ndarray, kernel: str) -> float:
@@ -111,10 +117,7 @@ def median_distance(X: np.ndarray, kernel: str) -> float:
 def kernel_data(rng: np.random.Generator, dataset: str = "digits", n: int = 1000, kernel: str = "gaussian",
                 bandwidth: float = 1.0) -> dict:
     """The kernel matrix of ``n`` standardized rows of a real data set."""
-    data = np.asarray(load_dataset(dataset), dtype=np.float64)
-    if n > data.shape[0]:
-        raise ValueError(f"data set {dataset!r} has {data.shape[0]} rows, {n} asked for")
-    X = standardized(data[np.sort(rng.permutation(data.shape[0])[:n])])
+    X, _ = standardized_rows(dataset, n, rng)
     return {"points": X, "kernel": kernel, "bandwidth": bandwidth * median_distance(X, kernel)}
 
 
