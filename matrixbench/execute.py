@@ -310,16 +310,16 @@ def bind(cell: Cell, inputs: dict[str, Any], reference: Any = None) -> Callable[
     synchronized, called as its mode says (:mod:`matrixbench.modes`; the backward mode
     shapes its cotangent like ``reference``)."""
     meth = cell.method_obj
+    task = registry.TASKS[cell.problem.task]
+    inputs = task.visible(inputs, meth.kind)  # the truth stays with the reference and the score
     params = dict(cell.method_params)
     sync = synchronizer(cell.backend, cell.device)
     fn = modes.compiled(meth.fn) if cell.mode == "compile" else meth.fn
     if cell.mode == "backward":
-        task = registry.TASKS[cell.problem.task]
         C = to_backend({"C": modes.cotangent(np.shape(reference), task.symmetric_output)}, cell.backend, cell.dtype,
                        cell.device)["C"]
         return modes.backward_call(fn, inputs, params, task.grad_inputs, C, sync)
 
-    task = registry.TASKS[cell.problem.task]
     if task.operators or task.entry_inputs:  # those inputs are seen through counted products or entries
         def counted() -> Any:
             given, ops = operators.wrap(inputs, task.operators)

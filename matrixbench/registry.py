@@ -103,6 +103,16 @@ class Task:
     #: counted): every call gets fresh oracles and every record the metric ``entries``,
     #: which the task must declare
     entry_inputs: tuple[str, ...] = ()
+    #: inputs only the reference and the scoring see (the truth a method must recover, such
+    #: as a completion problem's full matrix): the engine leaves them out of every other
+    #: method's call and ``applies``
+    hidden: tuple[str, ...] = ()
+
+    def visible(self, inputs: Mapping[str, Any], kind: str) -> dict[str, Any]:
+        """``inputs`` as a method of ``kind`` may see them (all of them for the reference)."""
+        if not self.hidden or kind == "reference":
+            return dict(inputs)
+        return {k: v for k, v in inputs.items() if k not in self.hidden}
 
     def metric(self, name: str) -> Metric | None:
         return next((m for m in self.metrics if m.name == name), None)

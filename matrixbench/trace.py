@@ -42,7 +42,8 @@ def trace_cell(prepared: Any, sync: Callable[[], None]) -> dict[str, Any] | None
     excluded = 0.0
     # an operator task's iterate is also placed by the products spent so far
     task = registry.TASKS[cell.problem.task]
-    given, ops = operators.wrap(prepared.inputs, task.operators) if task.operators else (prepared.inputs, [])
+    visible = task.visible(prepared.inputs, meth.kind)
+    given, ops = operators.wrap(visible, task.operators) if task.operators else (visible, [])
     given, oracles = entries.wrap(given, task.entry_inputs) if task.entry_inputs else (given, [])
     products: list[int] = []
     evaluated: list[int] = []

@@ -78,7 +78,8 @@ def check(cell: Any, inputs: Mapping[str, Any] | None = None, violation: str | N
     if has_sparse(dict(inputs)) and not meth.sparse:
         return Verdict("skipped", f"method {meth.name!r} takes dense inputs only and this problem is sparse")
     if meth.applies is not None:
-        reason = meth.applies(inputs, **dict(cell.method_params))
+        visible = registry.TASKS[cell.problem.task].visible(inputs, meth.kind)
+        reason = meth.applies(visible, **dict(cell.method_params))
         if reason:
             return Verdict("skipped", f"method {meth.name!r} does not apply: {reason}")
     return None

@@ -65,10 +65,12 @@ OPERATOR_TASKS = {"trace_spectrum", "ggn_factor", "rbf_kernel", "gap_spectrum", 
 # Kernels given by their points, tested with their tasks in test_nystrom_cur.py and
 # test_kernel_matvec.py.
 ENTRY_TASKS = {"kernel_curve", "kernel_data", "kernel_mixture", "kernel_embeddings"}
+# A real data set's feature matrix, tested with its task in test_completion.py.
+COMPLETION = {"data_matrix"}
 
 
 def test_all_generators_registered():
-    assert set(OURS) == (SPD | RECTANGULAR | TALL_AND_SPARSE | FILES | OPERATOR_TASKS | ENTRY_TASKS) & set(GENERATORS)
+    assert set(OURS) == (SPD | RECTANGULAR | TALL_AND_SPARSE | FILES | OPERATOR_TASKS | ENTRY_TASKS | COMPLETION) & set(GENERATORS)
     assert TALL_AND_SPARSE <= set(OURS)
     assert {"spd", "gram", "hilbert", "lehmer", "pascal", "covariance", "singular", "lowrank_noise", "gaussian",
             "weights"} <= set(OURS)
