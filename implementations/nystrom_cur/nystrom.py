@@ -19,6 +19,13 @@ Both read ``k`` columns ``C = A[:, S]`` (``n k`` entries) and return ``F`` with
       l_i = (A_ii - (C (W + lambda I)^{-1} C^T)_ii) / lambda,  i in P_l
       J = O(k) points of P_l drawn with p_i proportional to l_i, weights 1 / sqrt(p_i)
 
+  where, entering level ``l``, the landmarks' weights are multiplied by
+  ``sqrt(|P_l| / |P_{l+1}|)`` (about ``sqrt 2``): they sample the uniform half ``P_{l+1}``,
+  itself a sample of ``P_l`` with probability 1/2 (the algorithm's ``S = S_bar S_tilde``).
+  Without that factor the ridge term is effectively doubled at every level and the scores
+  overestimated tenfold on "smile" (sum 827 against the exact 61.5 at k = 50, n = 1000,
+  correlation 0.05 with the exact scores), worse than uniform sampling.
+
   then ``k`` columns without replacement from the last scores. ``lambda`` is the fixed-rank
   choice that makes ``sum l_i`` about ``2 k`` (Musco and Musco, section 4). About
   ``2 n (4 k)`` entries besides the final ``n k``; ``O(n k^2)`` flops.
@@ -93,7 +100,12 @@ def rls_nystrom(A: Any, k: int = 10, psd: bool = True, seed: int = 0, oversample
         levels.append(torch.sort(perm[:size]).values)
     J = levels[-1]
     w = torch.ones(len(J), dtype=A.dtype)
+    below = len(J)
     for P in reversed(levels[:-1]):
+        # J samples the uniform half below P: as a sample of P each landmark also carries
+        # that half's weight, 1/sqrt(1/2) (Musco and Musco's S = S_bar S_tilde)
+        w = w * (len(P) / below) ** 0.5
+        below = len(P)
         scores = positive(ridge_scores(A, P.to(dev), J.to(dev), w.to(dev), k)[0].cpu())
         p = (m * scores / scores.sum()).clamp(max=1.0)
         take = torch.rand(len(P), generator=gen, dtype=p.dtype) < p
