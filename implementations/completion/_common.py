@@ -10,17 +10,18 @@ Tropp, SIAM Review 2011, Algorithm 4.4: ``q`` power steps on ``r + 10`` columns,
 
 **Stopping** (every iterative method): after each iteration the relative residual on the
 observed entries ``rho_t = ||P_Omega(X_t) - observed||_F / ||observed||_F`` (``m n r``
-flops for ``X_t = L R``). The method stops when ``rho_t <= tol`` (default ``100 eps``
-of the dtype), or when ``rho`` has stalled (``|rho_t - rho_{t-1}| <= 1e-4 rho_{t-1}``: a
-noise floor or a fixed point, reported as it is; a larger rise is no stall, the method goes
-on, unless ``rho`` has made no new best in 5 iterations: it wanders at its floor), or at
-``max_iter``; a method stopped by the
-cap while ``rho`` still fell, or one whose ``rho`` rose above 1 and ten times its best
-(divergence: a step too long, a dual ascent past its stable range), reports a failure
-(the cell is ``inaccurate``, with the residual in the reason), never a silent answer. So
-does an estimate whose norm is over ten times ``||observed||_F / sqrt(p)`` (what an
-unbiased estimate of ``M`` has): below the information limit a method can fit the
-observed entries exactly with a huge matrix, and only its size shows it.
+flops for ``X_t = L R``). The method stops
+
+- at ``rho_t <= tol`` (default ``100 eps`` of the dtype);
+- when ``rho`` has stalled: ``|rho_t - rho_{t-1}| <= 1e-4 rho_{t-1}``, or no new best in
+  5 iterations (it wanders at its rounding floor); a noise floor or a fixed point,
+  reported as it is (a larger rise alone is no stall: the method goes on);
+- with a failure (the cell is ``inaccurate``, the residual in the reason, never a silent
+  answer) at ``max_iter``; when ``rho`` rises above 1 and ten times its best (divergence:
+  a step too long, a dual ascent past its stable range); or when the estimate's norm is
+  over ten times ``||observed||_F / sqrt(p)``, the norm of an unbiased estimate of ``M``:
+  below the information limit a method can fit the observed entries exactly with a huge
+  matrix, and only its size shows it.
 """
 
 from __future__ import annotations
