@@ -31,6 +31,7 @@ from typing import Any, Callable
 
 import torch
 
+from implementations.common.random import seeded_generator as generator  # noqa: F401  (the methods' import)
 from matrixbench.params import Param
 from matrixbench.registry import WithInfo
 
@@ -47,11 +48,6 @@ BLOW_UP = 10.0
 
 Callback = Callable[[Any], None] | None
 
-
-def generator(seed: int, device: Any) -> torch.Generator:
-    g = torch.Generator(device=device)
-    g.manual_seed(int(seed))
-    return g
 
 
 def top_svd(A: torch.Tensor, r: int, gen: torch.Generator, power: int = 4,

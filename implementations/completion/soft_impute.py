@@ -50,8 +50,8 @@ def soft_impute(observed: torch.Tensor, mask: torch.Tensor, rank: int, max_iter:
     """Soft-impute along a ``lambda`` path with the rank cap and the final refit."""
     gen = generator(seed, observed.device)
     monitor = Monitor(observed, mask, tol, max_iter, callback)
-    V = spectral_start(observed, mask, rank, gen)[2]
-    lam0 = float(top_svd(observed, 1, gen)[1][0])
+    _, s, V = spectral_start(observed, mask, rank, gen)
+    lam0 = float(s[0]) * float(mask.mean())  # s_1(observed): the start's s_1 is that of observed / p
     lam = lam0
     floor = max(FLOOR, 10 * torch.finfo(observed.dtype).eps) * lam0
     Z = torch.zeros_like(observed)

@@ -45,7 +45,7 @@ OUTLIER_SCALE = 10.0
 
 def as_matrix(matrix: Any) -> np.ndarray:
     """The generator's matrix as one ``m x n`` float64 array (a batch of one is unwrapped)."""
-    M = np.asarray(matrix["M"] if isinstance(matrix, Mapping) else matrix, dtype=np.float64)
+    M = np.asarray(matrix, dtype=np.float64)
     if M.ndim == 3 and M.shape[0] == 1:
         M = M[0]
     if M.ndim != 2:

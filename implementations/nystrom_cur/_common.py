@@ -7,6 +7,7 @@ from typing import Any, Mapping
 
 import torch
 
+from implementations.common.random import seeded_generator as generator  # noqa: F401  (the methods' import)
 from matrixbench.entries import EntryMatrix, is_kernel
 from matrixbench.params import Param
 
@@ -21,11 +22,6 @@ def psd_only(inputs: Mapping[str, Any], **_: Any) -> str | None:
 def kernel_only(inputs: Mapping[str, Any], **_: Any) -> str | None:
     return None if is_kernel(inputs["A"]) else "needs a kernel given by its points"
 
-
-def generator(seed: int, device: Any) -> torch.Generator:
-    g = torch.Generator(device=device)
-    g.manual_seed(int(seed))
-    return g
 
 
 def sample(weights: torch.Tensor, size: int, gen: torch.Generator, replacement: bool = False) -> torch.Tensor:
