@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
-FILTER = "sqrtm/spd(batch=1,cond=100,n=256,*/inverse=false/*/cpu"
+FILTER = "sqrtm/spd(batch=1,cond=100,n=64,*/inverse=false/*/cpu"
 COMMAND = ["run", "default", "--filter", FILTER, "--no-report", "--no-calibrate"]
 BEGIN, END = "<!-- sample-output:begin -->", "<!-- sample-output:end -->"
 

@@ -67,10 +67,14 @@ OPERATOR_TASKS = {"trace_spectrum", "ggn_factor", "rbf_kernel", "gap_spectrum", 
 ENTRY_TASKS = {"kernel_curve", "kernel_data", "kernel_mixture", "kernel_embeddings"}
 # A real data set's feature matrix, tested with its task in test_completion.py.
 COMPLETION = {"data_matrix"}
+# Tested with their tasks in test_lowp_matmul.py, test_ihvp.py and test_sinkhorn.py.
+LATER_TASKS = {"outlier_product", "minilm_product", "gradient_spectrum", "digits_gradients", "pot_benchmark",
+               "point_clouds", "token_clouds"}
 
 
 def test_all_generators_registered():
-    assert set(OURS) == (SPD | RECTANGULAR | TALL_AND_SPARSE | FILES | OPERATOR_TASKS | ENTRY_TASKS | COMPLETION) & set(GENERATORS)
+    assert set(OURS) == (SPD | RECTANGULAR | TALL_AND_SPARSE | FILES | OPERATOR_TASKS | ENTRY_TASKS | COMPLETION
+                         | LATER_TASKS) & set(GENERATORS)
     assert TALL_AND_SPARSE <= set(OURS)
     assert {"spd", "gram", "hilbert", "lehmer", "pascal", "covariance", "singular", "lowrank_noise", "gaussian",
             "weights"} <= set(OURS)
