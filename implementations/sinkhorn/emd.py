@@ -16,7 +16,6 @@ import importlib.util
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.optimize import linprog
 
 PIVOTS = 10**7
 
@@ -33,6 +32,8 @@ def emd_pot(a: np.ndarray, b: np.ndarray, C: np.ndarray) -> float:
 
 def emd_linprog(a: np.ndarray, b: np.ndarray, C: np.ndarray) -> float:
     """``min <C, G>`` by HiGHS on the transport linear program."""
+    from scipy.optimize import linprog  # here, not at import: every CLI call discovers this module
+
     n, m = C.shape
     rows = sp.kron(sp.identity(n), np.ones((1, m)))  # sum_j G_ij = a_i
     cols = sp.kron(np.ones((1, n)), sp.identity(m))  # sum_i G_ij = b_j
