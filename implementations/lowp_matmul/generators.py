@@ -29,12 +29,11 @@ import numpy as np
 from scipy.special import erf, softmax
 
 from matrixbench.generators.common import serial_blas
+from matrixbench.generators.weights import FIRST_WORD_PIECE
 from matrixbench.params import Param
 from matrixbench.registry import generator
 
 PRODUCTS = ("embeddings", "attention_input", "ffn_input", "ffn_output")
-#: first word-piece id of the BERT uncased vocabulary
-FIRST_WORD = 1996
 HEADS = 12
 
 
@@ -102,7 +101,7 @@ def minilm_product(rng: np.random.Generator, n: int = 2048, product: str = "ffn_
     """MiniLM-L6's first-layer activations of ``n`` real tokens times its weights."""
     T = _tensors()
     vocab = T["embeddings.word_embeddings.weight"]
-    ids = rng.integers(FIRST_WORD, vocab.shape[0], size=n)
+    ids = rng.integers(FIRST_WORD_PIECE, vocab.shape[0], size=n)
     words = vocab[ids]
     query = T["encoder.layer.0.attention.self.query.weight"].T
     if product == "embeddings":

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from matrixbench.generators.weights import FIRST_WORD_PIECE
 from matrixbench.params import Param
 from matrixbench.registry import generator
 
 COSTS = ("sqeuclidean", "euclidean")
 #: the vocabulary ids the token sets are drawn from (below 1996: [PAD], [unused], characters)
-FIRST_WORD, SPLIT_LOW, SPLIT_HIGH = 1996, 10000, 20000
+SPLIT_LOW, SPLIT_HIGH = 10000, 20000
 
 
 def sqdist(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -94,10 +95,10 @@ def token_clouds(rng: np.random.Generator, n: int = 200, m: int = 200, sets: str
 
     E = np.asarray(weights(rng, layer=-1, name="embeddings"), dtype=np.float64)
     if sets == "split":
-        first = rng.choice(np.arange(FIRST_WORD, SPLIT_LOW), size=n, replace=False)
+        first = rng.choice(np.arange(FIRST_WORD_PIECE, SPLIT_LOW), size=n, replace=False)
         second = rng.choice(np.arange(SPLIT_HIGH, E.shape[0]), size=m, replace=False)
     else:
-        ids = rng.choice(np.arange(FIRST_WORD, E.shape[0]), size=n + m, replace=False)
+        ids = rng.choice(np.arange(FIRST_WORD_PIECE, E.shape[0]), size=n + m, replace=False)
         first, second = ids[:n], ids[n:]
     C = ground_cost(E[np.sort(first)], E[np.sort(second)], cost, normalize)
     return {"a": uniform(n), "b": uniform(m), "C": C}

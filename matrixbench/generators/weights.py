@@ -66,6 +66,10 @@ MODEL_TENSORS: dict[str, str] = {
 }
 NAMES: tuple[str, ...] = (*LAYER_TENSORS, *MODEL_TENSORS)
 
+#: first word-piece id of the BERT uncased vocabulary the model uses (below: [PAD],
+#: [unused], special tokens and single characters)
+FIRST_WORD_PIECE = 1996
+
 
 def catalog_entry(model: str) -> dict[str, Any]:
     """The ``packages:`` entry of ``model`` in ``datasets/catalog.yaml``."""
