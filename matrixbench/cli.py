@@ -124,8 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", parents=[after], help="write an HTML report (or Markdown) of run files")
     p.add_argument("runs", nargs="*", metavar="RUN", help="run files (default: the newest under --results)")
-    p.add_argument("-o", "--output", help="folder (html) or .md file; default reports/<newest run id>")
-    p.add_argument("--format", choices=["html", "md"], default="html")
+    p.add_argument("-o", "--output", help="folder (html), .md or .tex file; default reports/<newest run id>")
+    p.add_argument("--format", choices=["html", "md", "latex"], default="html",
+                   help="html pages, a Markdown summary, or a LaTeX document of booktabs tables")
+    p.add_argument("--figures", metavar="DIR", help="write every figure as SVG and PDF into DIR, a folder per task "
+                                                     "(default: figures/ in the report's folder)")
     p.add_argument("--results", default="results", help="where to look for the newest run (default: results/)")
     p.add_argument("--jobs", type=positive_int, default=2, help="processes drawing plots (default 2)")
     p.set_defaults(func=report.cmd_report)

@@ -38,6 +38,12 @@ from .params import Param
 from .sources import closure_hash
 
 Direction = Literal["lower", "higher"]
+#: What a metric's value means for accuracy: an ``error`` goes to 0, a ``ratio`` to 1 (an
+#: optimality ratio, a singular value of an orthogonal factor), a ``score`` is bounded in
+#: [0, 1] with 1 best (an F1 score); a ``count`` (iterations, products, bits) is a cost, not
+#: an accuracy, and gets no accuracy levels. Reports rank and plot :func:`distance`.
+Scale = Literal["error", "ratio", "score", "count"]
+SCALES: tuple[str, ...] = ("error", "ratio", "score", "count")
 Kind = Literal["reference", "optimized", "baseline"]
 KINDS: tuple[str, ...] = ("reference", "optimized", "baseline")
 BACKENDS: tuple[str, ...] = ("numpy", "torch")
@@ -47,12 +53,27 @@ DEVICES: tuple[str, ...] = ("cpu", "cuda")
 
 @dataclass(frozen=True)
 class Metric:
-    """One accuracy metric of a task: its direction and unit."""
+    """One accuracy metric of a task: its direction, unit and scale (see :data:`Scale`)."""
 
     name: str
     direction: Direction = "lower"
     unit: str = ""
     doc: str = ""
+    scale: Scale = "error"
+
+    def __post_init__(self) -> None:
+        if self.scale not in SCALES:
+            raise ValueError(f"metric {self.name!r}: scale {self.scale!r} is not one of {', '.join(SCALES)}")
+
+
+def distance(scale: str, value: float) -> float:
+    """How far ``value`` is from exact on its scale: the error itself, ``|ratio - 1|``,
+    ``1 - score``; a count is returned as is (it has no exact value)."""
+    if scale == "ratio":
+        return abs(value - 1.0)
+    if scale == "score":
+        return 1.0 - value
+    return abs(value) if scale == "error" else value
 
 
 @dataclass

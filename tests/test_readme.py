@@ -72,6 +72,10 @@ COMMANDS: dict[str, tuple[list[str] | None, str]] = {
         ["report", "{all}", "-o", "reports/history"], "as written"),
     ".venv/bin/matrixbench report RUN --format md -o summary.md": (
         ["report", "{newest}", "--format", "md", "-o", "summary.md"], "RUN: the newest run file"),
+    ".venv/bin/matrixbench report RUN --format latex -o tables.tex": (
+        ["report", "{newest}", "--format", "latex", "-o", "tables.tex"], "RUN: the newest run file"),
+    ".venv/bin/matrixbench report RUN --figures figures": (
+        ["report", "{newest}", "--figures", "figures", "-o", "reports/figs"], "RUN: the newest run file; -o keeps it apart"),
     ".venv/bin/matrixbench compare BASE HEAD --report reports/cmp": (
         ["compare", "{base}", "{head}", "--report", "reports/cmp"], "BASE, HEAD: the two ci runs"),
     ".venv/bin/matrixbench calibrate [--device cuda] [--dtype float32] [--force]": (

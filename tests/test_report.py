@@ -90,7 +90,7 @@ def test_roofline_places_cells_by_intensity_under_the_calibrated_ceilings(tmp_pa
         assert (n / 8, r["gflops"]) in [(x, y) for x, y, _ in view.points[r["method"]["name"]]]
     write_report(runs, tmp_path / "rep")
     page = (tmp_path / "rep" / "task-synth_task.html").read_text()
-    assert 'id="roofline"' in page and "roofline, cpu float64" in page
+    assert 'id="roofline"' in page and "Roofline, cpu float64" in page
     assert "ceiling: 100 GFLOP/s, 20 GB/s" in page
 
 
@@ -184,7 +184,7 @@ def test_runs_of_two_machines_are_reported_apart_with_one_history_each(tmp_path)
     for machine, scale in (("ci-small", 1.0), ("workstation", 0.25)):
         sub = out / f"machine-{machine}"
         task = (sub / "task-synth_task.html").read_text()
-        assert "history across runs" in task  # the history plot is there, one machine's runs only
+        assert "History across runs" in task  # the history plot is there, one machine's runs only
         mine = [r for r in runs if r["environment"]["machine"]["name"] == machine]
         model = build_model(mine)
         series = next(iter(model.tasks[0].problems[0].history.values()))

@@ -8,6 +8,8 @@ Needs Debian's ``chromium`` and the ``playwright`` package (installed by the tes
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 import pytest
@@ -87,3 +89,115 @@ def test_clicking_a_header_sorts(report, browser):
     assert names == sorted(names, key=str.lower) or names == sorted(names)
     assert errors == []
     page.close()
+
+
+# ---------------------------------------------------------------- issue 19: the default run's report
+
+#: every <text> of each SVG on the page, as rendered boxes; pairs that overlap by more than
+#: a pixel in both directions (matplotlib's tick labels touch at their edges, never more)
+OVERLAPS = """() => {
+  const out = [];
+  document.querySelectorAll("figure.plot svg").forEach((svg, s) => {
+    const boxes = Array.from(svg.querySelectorAll("text")).map(t => [t.textContent.trim(), t.getBoundingClientRect()])
+      .filter(([txt, b]) => txt && b.width > 0 && b.height > 0);
+    for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+      const a = boxes[i][1], b = boxes[j][1];
+      const w = Math.min(a.right, b.right) - Math.max(a.left, b.left), h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+      if (w > 1 && h > 1) out.push(svg.closest("figure").id + ": " + boxes[i][0] + " / " + boxes[j][0]);
+    }
+    const frame = svg.getBoundingClientRect();  // and no text outside its figure
+    boxes.forEach(([txt, b]) => { if (b.left < frame.left - 1 || b.right > frame.right + 1 || b.top < frame.top - 1
+                                      || b.bottom > frame.bottom + 1) out.push(svg.closest("figure").id + ": " + txt + " outside"); });
+  });
+  return out;
+}"""
+
+
+@pytest.fixture(scope="module")
+def default_report(tmp_path_factory):
+    import gzip
+    import json
+    from pathlib import Path
+
+    from matrixbench.discovery import load_plugins
+
+    load_plugins([])
+    run = json.loads(gzip.decompress((Path(__file__).parent / "data" / "run-default.json.gz").read_bytes()))
+    out = tmp_path_factory.mktemp("default-report")
+    write_report([run], out, workers=2)
+    return out
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_default_report_pages_fit_and_no_text_overlaps(default_report, browser, width):
+    pages = sorted(default_report.glob("*.html"))
+    assert len(pages) >= 17  # the index and a page per task
+    for path in pages:
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        assert errors == [], path.name
+        assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{path.name} scrolls sideways at {width} px"
+        assert page.evaluate(OVERLAPS) == [], path.name
+        figures = page.locator("figure.plot")
+        for i in range(figures.count()):
+            fig = figures.nth(i)
+            assert fig.locator("svg").bounding_box()["width"] <= width
+            hrefs = fig.locator("a[download]").evaluate_all("as => as.map(a => a.href)")
+            assert [h.rsplit(".", 1)[1] for h in hrefs] == ["svg", "pdf"]
+            for href in hrefs:  # the files behind the links (file:// URLs resolved by the browser)
+                data = Path(unquote(urlparse(href).path)).read_bytes()
+                assert data[:5] == b"%PDF-" if href.endswith(".pdf") else b"<svg" in data[:2000]
+        page.close()
+
+
+@pytest.fixture(scope="module")
+def served(default_report):
+    """The report served over HTTP, as a published report is (from file:// a browser may
+    open a linked file instead of downloading it)."""
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(default_report))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_default_report_downloads_toggles_and_table_export(served, browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{served}/task-polar.html")
+    for nth, magic in ((0, b"<?xml"), (1, b"%PDF-")):  # the first figure's SVG and PDF
+        with page.expect_download() as info:
+            page.locator("figure.plot a[download]").nth(nth).click()
+        assert Path(info.value.path()).read_bytes()[:5] == magic
+    toggle = page.locator("details.hidden-cells").first
+    assert not toggle.locator("table").is_visible()
+    toggle.locator("summary").click()
+    assert toggle.locator("table").is_visible()
+    rows = toggle.locator("tbody tr").count()
+    assert str(rows) in toggle.locator("summary").inner_text()
+    tools = page.locator(".table-tools").first
+    tools.locator("button[data-export=latex]").click()
+    latex = tools.locator("textarea").input_value()
+    body = page.locator("table.sortable").first.locator("tbody tr").count()
+    assert latex.count("\\\\") == body + 1 and "\\toprule" in latex and "\\_" in latex
+    tools.locator("button[data-export=markdown]").click()
+    md = tools.locator("textarea").input_value().splitlines()
+    assert len(md) == body + 2 and md[1].startswith("|---")
+    page.close()
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_scaling_and_history_figures_fit_without_overlaps(report, browser, width):
+    """The synthetic report has the figures the default run's lacks: scaling fits and history."""
+    for name in ("index.html", "task-synth_task.html"):
+        page = browser.new_page(viewport={"width": width, "height": 900})
+        page.goto((report / name).as_uri())
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.evaluate(OVERLAPS) == [], name
+        page.close()

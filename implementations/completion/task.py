@@ -124,7 +124,7 @@ TASK = register_task(
         metrics=(
             Metric("rel_error", "lower", doc="||X - M||_F / ||M||_F over all entries"),
             Metric("rmse_heldout", "lower", doc="root mean square of X - M over the entries not observed"),
-            Metric("iterations", "lower", unit="iterations", doc="iterations the method ran"),
+            Metric("iterations", "lower", unit="iterations", doc="iterations the method ran", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

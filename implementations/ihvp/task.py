@@ -158,8 +158,8 @@ TASK = register_task(
         metrics=(
             Metric("rel_error", "lower", doc="||X - X*||_F / ||X*||_F, X* the float64 reference"),
             Metric("rel_residual", "lower", doc="||V - F X||_F / ||V||_F, in float64"),
-            Metric("iterations", "lower", unit="iterations", doc="CG iterations (products with F per column)"),
-            Metric("updates", "lower", unit="updates", doc="ring-buffer updates of the sliding-window method"),
+            Metric("iterations", "lower", unit="iterations", doc="CG iterations (products with F per column)", scale="count"),
+            Metric("updates", "lower", unit="updates", doc="ring-buffer updates of the sliding-window method", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

@@ -126,7 +126,7 @@ TASK = register_task(
             Metric("rel_error", "lower", doc="max over the batch of ||X - X_ref||_F / ||X_ref||_F (floored)"),
             Metric("residual", "lower",
                    doc="max over the batch of ||X^-p - (A + eps I)||_inf / ||A + eps I||_inf"),
-            Metric("iterations", "lower", unit="steps", doc="steps an iterative method used (max over the batch)"),
+            Metric("iterations", "lower", unit="steps", doc="steps an iterative method used (max over the batch)", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

@@ -88,7 +88,7 @@ TASK = register_task(
         description="K V for a kernel matrix never stored: tiled exact products, random (Fourier, orthogonal, simplex) and Nyström features.",
         metrics=(
             Metric("rel_error", "lower", doc="||Y - K V||_F / ||K V||_F on the checked rows, in float64"),
-            Metric("features", "lower", unit="features", doc="feature dimension of an approximate method (0: exact)"),
+            Metric("features", "lower", unit="features", doc="feature dimension of an approximate method (0: exact)", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

@@ -69,8 +69,8 @@ TASK = register_task(
         metrics=(
             Metric("rel_error", "lower", doc="||C - A B||_F / ||A B||_F"),
             Metric("max_error", "lower", doc="max |C - A B| / max |A B|"),
-            Metric("bits", "lower", unit="bits", doc="storage bits per operand entry, scales included"),
-            Metric("outlier_columns", "lower", doc="columns of A kept in 16 bits (outlier split)"),
+            Metric("bits", "lower", unit="bits", doc="storage bits per operand entry, scales included", scale="count"),
+            Metric("outlier_columns", "lower", doc="columns of A kept in 16 bits (outlier split)", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

@@ -254,7 +254,7 @@ TASK = register_task(
             Metric("residual_suboptimality", "lower", doc="(||A x - b|| - ||A x* - b||) / ||A x* - b|| (||b|| if r* = 0)"),
             Metric("rel_error", "lower", doc="||x - x*|| / ||x*||, ||x*|| floored at u ||A^+|| ||b|| / max(||A x*|| / ||b||, u)"),
             Metric("linf_error", "lower", doc="sqrt(n) ||x - x*||_inf / (||A x* - b|| ||A^+||_2): the l_inf guarantee's eps"),
-            Metric("iterations", "lower", doc="iterations of an iterative solver (LSQR)"),
+            Metric("iterations", "lower", doc="iterations of an iterative solver (LSQR)", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

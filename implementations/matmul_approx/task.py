@@ -87,7 +87,7 @@ TASK = register_task(
         description="Approximate product A^T B from budgeted sketches: relative error against stored values.",
         metrics=(
             Metric("rel_error", "lower", doc="||A^T B - C||_F / (||A||_F ||B||_F)"),
-            Metric("stored", "lower", doc="values held by the sketch of A (reported by the method)"),
+            Metric("stored", "lower", doc="values held by the sketch of A (reported by the method)", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

@@ -143,7 +143,7 @@ TASK = register_task(
             Metric("trace_error", "lower", doc="tr(A - A_hat) / tr(A), positive semidefinite A only"),
             Metric("fro_ratio", "lower", doc="||A - A_hat||_F / ||A - A_k||_F, A_k the best rank-k approximation"),
             Metric("rel_error", "lower", doc="||A - A_hat||_F / ||A||_F"),
-            Metric(ENTRIES, "lower", unit="entries", doc="entries of A the method evaluated"),
+            Metric(ENTRIES, "lower", unit="entries", doc="entries of A the method evaluated", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

@@ -120,7 +120,7 @@ TASK = register_task(
             Metric("cost_error", "lower", doc="|<C, G> - <C, G*>| / <C, G*>, G* the entropic optimum"),
             Metric("emd_error", "lower", doc="|<C, G> - emd| / emd, emd the exact transport cost"),
             Metric("plan_error", "lower", doc="||G - G*||_1 over all entries"),
-            Metric("iterations", "lower", unit="iterations", doc="Sinkhorn iterations (or their equivalent) run"),
+            Metric("iterations", "lower", unit="iterations", doc="Sinkhorn iterations (or their equivalent) run", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

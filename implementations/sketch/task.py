@@ -150,10 +150,10 @@ TASK = register_task(
         description="Oblivious subspace embedding S A of a tall n x d matrix (k x d): distortion and time to apply.",
         metrics=(
             Metric("distortion", "lower", doc="max_i |s_i(S U) - 1|, U an orthonormal basis of range(A)"),
-            Metric("s_min", "higher", doc="smallest singular value of S U"),
-            Metric("s_max", "lower", doc="largest singular value of S U"),
+            Metric("s_min", "higher", doc="smallest singular value of S U", scale="ratio"),
+            Metric("s_max", "lower", doc="largest singular value of S U", scale="ratio"),
             Metric("cond", "lower", doc="s_max / s_min: kappa(A R_sketch^{-1}), the preconditioned condition number "
-                                        "(capped at 2^53)"),
+                                        "(capped at 2^53)", scale="ratio"),
         ),
         make_inputs=make_inputs,
         score=score,

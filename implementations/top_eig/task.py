@@ -118,8 +118,8 @@ TASK = register_task(
         metrics=(
             Metric("value_error", "lower", doc="max_i |computed - exact eigenvalue| / |largest eigenvalue|"),
             Metric("angle", "lower", doc="sine of the largest principal angle to the true top-k eigenspace"),
-            Metric(MATVECS, "lower", unit="products", doc="matrix-vector products the method asked for"),
-            Metric("iterations", "lower", unit="steps", doc="iterations (or cycles) a method ran"),
+            Metric(MATVECS, "lower", unit="products", doc="matrix-vector products the method asked for", scale="count"),
+            Metric("iterations", "lower", unit="steps", doc="iterations (or cycles) a method ran", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

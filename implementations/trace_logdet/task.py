@@ -112,7 +112,7 @@ TASK = register_task(
         description="tr(A) and log det(A) of an SPD matrix seen through a budget of products A V.",
         metrics=(
             Metric("rel_error", "lower", doc="|estimate - exact| / |exact| (exact: float64 eigenvalues)"),
-            Metric(MATVECS, "lower", unit="products", doc="matrix-vector products the method asked for"),
+            Metric(MATVECS, "lower", unit="products", doc="matrix-vector products the method asked for", scale="count"),
         ),
         make_inputs=make_inputs,
         score=score,

@@ -1,4 +1,4 @@
-"""``matrixbench report``: an HTML (or Markdown) report of run files."""
+"""``matrixbench report``: an HTML report of run files (or Markdown, or LaTeX), and its figures."""
 
 from __future__ import annotations
 
@@ -32,7 +32,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     newest = max(runs, key=lambda r: r["run"]["started"])["run"]["id"]
     out = Path(args.output) if args.output else Path("reports") / (newest if len(runs) == 1 else f"{newest}+{len(runs) - 1}")
     started = time.perf_counter()
-    path = write_report(runs, out, fmt=args.format, workers=args.jobs)
+    figures = Path(args.figures) if args.figures else None
+    if figures is not None and args.format != "html":
+        raise UsageError("--figures goes with the html format: the figures are drawn for the pages")
+    path = write_report(runs, out, fmt=args.format, workers=args.jobs, figures=figures)
     make_console().print(f"report of {len(runs)} run(s), {sum(len(r['results']) for r in runs)} results, "
                          f"written in {time.perf_counter() - started:.1f} s: {path}", highlight=False)
     return EXIT_OK

@@ -115,12 +115,13 @@ def plan_cells(opts: RunOptions) -> tuple[list[Any], list[Any], list[str]]:
 
 
 def _metrics_of(cells: list[Any]) -> dict[str, dict[str, dict[str, str]]]:
-    """Each task's metrics with direction and unit: readers of the run file need no registry."""
+    """Each task's metrics with direction, unit and scale: readers of the run file need no registry."""
     tasks = {c.problem.task for c in cells}
-    out = {t: {m.name: {"direction": m.direction, "unit": m.unit} for m in registry.TASKS[t].metrics} for t in sorted(tasks)}
+    out = {t: {m.name: {"direction": m.direction, "unit": m.unit, "scale": m.scale} for m in registry.TASKS[t].metrics}
+           for t in sorted(tasks)}
     for t in tasks:  # the backward mode's score (matrixbench.modes)
         if registry.TASKS[t].gradient is not None:
-            out[t]["grad_rel_error"] = {"direction": "lower", "unit": ""}
+            out[t]["grad_rel_error"] = {"direction": "lower", "unit": "", "scale": "error"}
     return out
 
 

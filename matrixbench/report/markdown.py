@@ -7,17 +7,15 @@ or inject markup.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 from ..fmt import fmt_num, fmt_time
 from ..results import ci_text, contended
 from .model import ReportModel
+from .tables import md_escape, to_markdown, winners_table
 
 
-def esc(value: Any) -> str:
-    text = "-" if value is None else str(value)
-    return html.escape(text, quote=False).replace("|", "\\|").replace("`", "\\`").replace("\n", " ")
+esc = md_escape
 
 
 def _metric(record: dict[str, Any], name: str) -> str:
@@ -44,17 +42,11 @@ def summary(model: ReportModel, max_not_ok: int = 200) -> str:
                    f"{' (dirty)' if r.dirty else ''}, {esc(r.started)}, {r.cells} cells, suites {esc(', '.join(r.suites))}")
     for t in model.tasks:
         out += ["", f"## {esc(t.name)}", "", ", ".join(f"{n} {esc(s)}" for s, n in sorted(t.statuses.items())), ""]
-        levels = list(next(iter(t.winners.values()), {}).keys())
-        rows = []
-        for p in t.problems:
-            cells = []
-            for lv in levels:
-                w = t.winners[p.key][lv]
-                cells.append(f"{esc(w.label)} {esc(w.backend)} {esc(w.dtype)} {fmt_time(w.time)}" if w else "-")
-            rows.append([esc(p.key), *cells])
+        for regime in t.summary:  # the answer first (matrixbench.report.summary)
+            out += [f"**{esc(regime.title)}**", ""] + [f"- {esc(s)}" for s in regime.sentences(t.accuracy_axis)] + [""]
         if t.primary:
-            out += [f"Fastest cell per problem, any `ok` cell and at each level of {esc(t.primary)}:", ""]
-        out += [table(["problem", *[esc(lv) for lv in levels]], rows), ""]
+            out += [f"Fastest `ok` cell per problem, overall and at each level of {esc(t.accuracy_axis)}:", ""]
+            out += [to_markdown(winners_table(t)), ""]
         out += ["<details><summary>every cell, per problem</summary>", ""]
         for p in t.problems:
             out += [f"**{esc(p.key)}**", ""]

@@ -19,8 +19,8 @@ from typing import Any
 
 from .. import registry
 from ..fmt import fmt_time
-from ..results import (TIMED, baseline_time, ci_text, group_by, latest_records, median_ci, median_time, method_label,
-                       pareto_front, reference_time, speedup)
+from ..results import (TIMED, baseline_time, ci_text, contended, group_by, latest_records, median_ci, median_time,
+                       method_label, pareto_front, reference_time, speedup)
 from ..operators import MATVECS
 from ..scaling import PowerFit, fit_power_law
 
@@ -55,6 +55,7 @@ class Series:
     points: list[tuple[float, float, str]]  # (time, metric, label)
     #: per point, the 10-90% range of the metric over seeds (cells run with trials), else None
     spread: list[tuple[float, float] | None] = field(default_factory=list)
+    method: str = ""  # the method's name: its colour in every plot of a report
 
 
 @dataclass
@@ -132,6 +133,14 @@ class TaskView:
     statuses: dict[str, int]
     roofline: list[RooflineView] = field(default_factory=list)
     products: list[ProductsView] = field(default_factory=list)
+    scales: dict[str, str] = field(default_factory=dict)  # metric -> scale (registry.Scale)
+    colors: dict[str, str] = field(default_factory=dict)  # method name -> its colour in every plot
+    summary: list[Any] = field(default_factory=list)  # the answer first: summary.Regime per regime
+
+    @property
+    def accuracy_axis(self) -> str:
+        """The primary metric as levels and plots show it (its distance from exact)."""
+        return axis_label(self.primary or "", self.scales.get(self.primary or "", "error"))
 
 
 @dataclass
@@ -159,16 +168,43 @@ def level_label(level: float | None) -> str:
     return "any" if level is None else f"≤ {level:.0e}"
 
 
-def _directions(task: str, records: list[Record]) -> tuple[dict[str, str], str | None]:
+def _metric_specs(task: str, records: list[Record], runs: list[dict[str, Any]]
+                  ) -> tuple[dict[str, str], dict[str, str], str | None]:
+    """Each metric's direction and scale, and the task's primary metric (its first): from the
+    registry when the task is loaded, else from the run files' own ``metrics`` table, else
+    ``lower`` and ``error`` (older files)."""
     known = registry.TASKS.get(task)
     names = sorted({m for r in records for m in r["metrics"]})
     if known is not None:
-        directions = {m.name: m.direction for m in known.metrics}
+        specs = {m.name: {"direction": m.direction, "scale": m.scale} for m in known.metrics}
         primary = known.metrics[0].name if known.metrics else None
     else:
-        directions = {}
-        primary = "rel_error" if "rel_error" in names else (names[0] if names else None)
-    return {n: directions.get(n, "lower") for n in names}, primary
+        specs = {}
+        for run in runs:
+            specs.update((run.get("metrics") or {}).get(task) or {})
+        primary = next(iter(specs), None) or ("rel_error" if "rel_error" in names else (names[0] if names else None))
+    directions = {n: (specs.get(n) or {}).get("direction", "lower") for n in names}
+    scales = {n: (specs.get(n) or {}).get("scale", "error") for n in names}
+    return directions, scales, primary
+
+
+def axis_label(metric: str, scale: str) -> str:
+    """What an accuracy axis or level shows: the metric's distance from exact."""
+    return {"ratio": f"|{metric} - 1|", "score": f"1 - {metric}"}.get(scale, metric)
+
+
+def accuracy_of(record: Record, metric: str | None, scale: str) -> float | None:
+    """The record's distance from exact on ``metric`` (:func:`registry.distance`), or None
+    when the metric is missing, not finite or a count."""
+    value = record["metrics"].get(metric or "")
+    if value is None or scale == "count" or not math.isfinite(value):
+        return None
+    return registry.distance(scale, value)
+
+
+def usable(record: Record) -> bool:
+    """A cell whose time can crown a winner: ``ok``, timed and not measured under contention."""
+    return record["status"] == "ok" and bool(median_time(record)) and not contended(record)
 
 
 def _calibration_entry(record: Record, calibration: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
@@ -233,10 +269,13 @@ def _rows(group: list[Record], calibration: dict[str, dict[str, Any]]) -> list[R
     return rows
 
 
-def seed_range(record: Record, metric: str) -> tuple[float, float] | None:
-    """The 10-90% range of ``metric`` over the seeds of a cell run with trials."""
+def seed_range(record: Record, metric: str, scale: str = "error") -> tuple[float, float] | None:
+    """The 10-90% range of ``metric``'s distance from exact over the seeds of a cell run with trials."""
     spread = ((record.get("trials") or {}).get("spread") or {}).get(metric)
-    return (max(spread["p10"], PLOT_FLOOR), max(spread["p90"], PLOT_FLOOR)) if spread else None
+    if not spread:
+        return None
+    ends = sorted(max(registry.distance(scale, spread[q]), PLOT_FLOOR) for q in ("p10", "p90"))
+    return ends[0], ends[1]
 
 
 def _traces(group: list[Record], primary: str | None
@@ -260,18 +299,24 @@ def _traces(group: list[Record], primary: str | None
     return out
 
 
-def _accuracy(group: list[Record], primary: str | None, direction: str) -> tuple[list[Series], list[tuple[float, float, str]]]:
-    if primary is None or direction != "lower":
+def _accuracy(group: list[Record], primary: str | None, scale: str
+              ) -> tuple[list[Series], list[tuple[float, float, str]]]:
+    """The accuracy-against-time points: the primary metric's distance from exact (floored
+    for log axes) against the median time, one series per method, backend, dtype and device."""
+    if primary is None or scale == "count":
         return [], []
-    timed = [r for r in group if median_time(r) and primary in r["metrics"] and math.isfinite(r["metrics"][primary])]
+    timed = [r for r in group if median_time(r) and accuracy_of(r, primary, scale) is not None]
+
+    def acc(r: Record) -> float:
+        return max(accuracy_of(r, primary, scale) or 0.0, PLOT_FLOOR)
+
     series = []
     for (name, backend, dtype, device), rs in group_by(
             timed, lambda r: (r["method"]["name"], r["method"]["backend"], r["dtype"], r["device"])).items():
-        rs = sorted(rs, key=lambda r: (median_time(r), r["metrics"][primary]))
-        pts = [(median_time(r), max(r["metrics"][primary], PLOT_FLOOR), method_label(r)) for r in rs]
-        series.append(Series(f"{name} {backend}", dtype, device, pts, [seed_range(r, primary) for r in rs]))
-    points = [(median_time(r), max(r["metrics"][primary], PLOT_FLOOR),
-               f"{method_label(r)} {r['method']['backend']} {r['dtype']} {r['device']}")
+        rs = sorted(rs, key=lambda r: (median_time(r), acc(r)))
+        pts = [(median_time(r), acc(r), method_label(r)) for r in rs]
+        series.append(Series(f"{name} {backend}", dtype, device, pts, [seed_range(r, primary, scale) for r in rs], name))
+    points = [(median_time(r), acc(r), f"{method_label(r)} {r['method']['backend']} {r['dtype']} {r['device']}")
               for r in timed]
     front = [points[i] for i in pareto_front([(p[0], p[1]) for p in points])]
     return series, front
@@ -379,7 +424,8 @@ def build_model(runs: list[dict[str, Any]]) -> ReportModel:
     machines = {i.machine for i in infos}
     tasks = []
     for task, records in group_by(latest, lambda r: r["task"]).items():
-        directions, primary = _directions(task, records)
+        directions, scales, primary = _metric_specs(task, records, runs)
+        scale = scales.get(primary or "", "error")
         problems = []
         keys_with_history: set[str] = set()
         if len(runs) > 1 and len(machines) == 1:
@@ -390,39 +436,59 @@ def build_model(runs: list[dict[str, Any]]) -> ReportModel:
             statuses[r["status"]] = statuses.get(r["status"], 0) + 1
         for i, (pkey, group) in enumerate(group_by(records, lambda r: r["problem"]["key"]).items()):
             metrics = sorted({m for r in group for m in r["metrics"]})
-            series, front = _accuracy(group, primary, directions.get(primary or "", "lower"))
+            series, front = _accuracy(group, primary, scale)
             p = group[0]["problem"]
             problems.append(ProblemView(pkey, f"{task}-p{i}", p["generator"], dict(p["params"]), dict(p["task_params"]),
                                         _rows(group, calibration), metrics, series, front,
                                         {r["key"]: history_all[r["key"]] for r in group if r["key"] in history_all},
                                         _traces(group, primary)))
-        levels = _levels(records, primary, directions)
-        winners = {pv.key: _winners(pv, primary, levels) for pv in problems}
+        levels = _levels(records, primary, scale)
+        winners = {pv.key: _winners(pv, primary, scale, levels) for pv in problems}
         desc = registry.TASKS[task].description if task in registry.TASKS else ""
         not_ok = [r for r in records if r["status"] not in ("ok", "skipped")]
-        tasks.append(TaskView(task, desc, primary, directions, problems, levels, winners, _scaling(records), not_ok, statuses,
-                              _roofline(records, calibration), _products(records, primary)))
+        view = TaskView(task, desc, primary, directions, problems, levels, winners, _scaling(records), not_ok, statuses,
+                        _roofline(records, calibration), _products(records, primary), scales,
+                        method_colors(records))
+        view.summary = summarize(view)
+        tasks.append(view)
     envs = [(run["run"]["id"], run["environment"]) for run in runs]
     return ReportModel(infos, tasks, envs, calibration)
 
 
-def _levels(records: list[Record], primary: str | None, directions: dict[str, str]) -> list[float]:
-    if primary is None or directions.get(primary) != "lower":
-        return []
-    values = [r["metrics"][primary] for r in records if median_time(r) and primary in r["metrics"]]
+def _levels(records: list[Record], primary: str | None, scale: str) -> list[float]:
+    """The accuracy levels worth a column: those at or above the best distance reached."""
+    values = [a for r in records if usable(r) and (a := accuracy_of(r, primary, scale)) is not None]
     if not values:
         return []
     best = min(values)
     return [lv for lv in LEVELS if lv >= best]
 
 
-def _winners(pv: ProblemView, primary: str | None, levels: list[float]) -> dict[str, Winner | None]:
-    timed = [row for row in pv.rows if row.time is not None and row.record["status"] in TIMED]
+def _winners(pv: ProblemView, primary: str | None, scale: str, levels: list[float]) -> dict[str, Winner | None]:
+    """The fastest usable cell of the problem overall ("any") and at each accuracy level."""
+    timed = [row for row in pv.rows if usable(row.record)]
     out: dict[str, Winner | None] = {}
     for level in [None, *levels]:
-        ok = [row for row in timed if level is None and row.record["status"] == "ok"
-              or level is not None and primary in row.record["metrics"] and row.record["metrics"][primary] <= level]
+        ok = [row for row in timed if level is None
+              or (a := accuracy_of(row.record, primary, scale)) is not None and a <= level]
         best = min(ok, key=lambda row: row.time) if ok else None
-        out[level_label(level)] = (Winner(best.label, best.record["method"]["backend"], best.record["dtype"], best.record["device"], best.time,
+        out[level_label(level)] = (Winner(best.label, best.record["method"]["backend"], best.record["dtype"],
+                                          best.record["device"], best.time,
                                           best.record["metrics"].get(primary) if primary else None) if best else None)
     return out
+
+
+#: 20 distinguishable colours: matplotlib's tab10, then the light halves of tab20
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+           "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7",
+           "#dbdb8d", "#9edae5")
+
+
+def method_colors(records: list[Record]) -> dict[str, str]:
+    """One colour per method of a task, the same in every plot of the report: the task's
+    method names sorted, then dealt :data:`PALETTE` in turn (a task has fewer than 20)."""
+    names = sorted({r["method"]["name"] for r in records})
+    return {n: PALETTE[i % len(PALETTE)] for i, n in enumerate(names)}
+
+
+from .summary import summarize  # noqa: E402  (summary reads the views defined above)

@@ -9,8 +9,10 @@ Policy forbids any request from the page.
 from __future__ import annotations
 
 import math
+import os
 import re
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import resources
 from pathlib import Path
@@ -21,8 +23,8 @@ from markupsafe import Markup
 
 from ..fmt import fmt_bytes, fmt_num, fmt_time
 from ..tradeoff import HEADER
-from . import markdown
-from .model import ProblemView, ReportModel, build_model
+from . import latex, markdown, tables
+from .model import ReportModel, TaskView, build_model
 
 VERSION = "0.1.0"
 
@@ -77,33 +79,48 @@ def _common(title: str, nav: list[dict[str, str]]) -> dict[str, Any]:
             "version": VERSION, "generated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
-def _problem_plots(args: tuple[ProblemView, str | None]) -> list[str]:
+@dataclass
+class Plot:
+    """One figure of a page: the inline SVG and its two downloads (paths relative to the page)."""
+
+    svg: Markup
+    name: str  # the file stem, e.g. "polar-p3-accuracy"
+    svg_href: str
+    pdf_href: str
+
+
+def _publish(args: tuple[Any, Path, str]) -> tuple[str, str] | None:
+    """Draw one figure (a closure-free spec, so that it can run in a worker process)
+    and write its files: ``(stem name, inline svg)`` or None when there is nothing to draw."""
     from . import plots
 
-    pv, primary = args
-    labels = {row.record["key"]: f"{row.label} {row.record['method']['backend']} {row.record['dtype']} {row.record['device']}"
-              for row in pv.rows}
-    out = [plots.accuracy_vs_time(pv, primary) if primary else None, plots.convergence(pv, primary),
-           plots.speedup_bars(pv.rows), plots.history(pv, labels)]
-    return [s for s in out if s]
+    (kind, view, extra), folder, name = args
+    fig = {"accuracy": lambda: plots.accuracy_vs_time(view, *extra),
+           "convergence": lambda: plots.convergence(view, *extra),
+           "speedup": lambda: plots.speedup_bars(view, *extra),
+           "history": lambda: plots.history(view, *extra),
+           "scaling": lambda: plots.scaling(view, *extra),
+           "products": lambda: plots.error_vs_products(view, *extra),
+           "roofline": lambda: plots.roofline(view, *extra)}[kind]()
+    return None if fig is None else (name, plots.export(fig, folder / name))
 
 
-def _scaling_plot(view: Any) -> str:
-    from . import plots
-
-    return plots.scaling(view)
-
-
-def _products_plot(view: Any) -> str:
-    from . import plots
-
-    return plots.error_vs_products(view)
-
-
-def _roofline_plot(view: Any) -> str:
-    from . import plots
-
-    return plots.roofline(view)
+def _figure_specs(task: TaskView) -> list[tuple[str, tuple[str, Any, tuple]]]:
+    """Every figure of a task page, named: (file stem, (kind, view, extra arguments))."""
+    colors, axis = task.colors, task.accuracy_axis
+    specs: list[tuple[str, tuple[str, Any, tuple]]] = []
+    for pv in task.problems:
+        labels = {row.record["key"]: f"{row.label} {row.record['method']['backend']} {row.record['dtype']} "
+                                     f"{row.record['device']}" for row in pv.rows}
+        if task.primary:
+            specs.append((f"{pv.anchor}-accuracy", ("accuracy", pv, (axis, colors))))
+            specs.append((f"{pv.anchor}-convergence", ("convergence", pv, (axis, colors))))
+        specs.append((f"{pv.anchor}-speedup", ("speedup", pv.rows, (colors,))))
+        specs.append((f"{pv.anchor}-history", ("history", pv, (labels, colors))))
+    specs += [(f"{task.name}-scaling-{i}", ("scaling", v, (colors,))) for i, v in enumerate(task.scaling)]
+    specs += [(f"{task.name}-products-{i}", ("products", v, (axis, colors))) for i, v in enumerate(task.products)]
+    specs += [(f"{task.name}-roofline-{i}", ("roofline", v, (colors,))) for i, v in enumerate(task.roofline)]
+    return specs
 
 
 def _map(fn: Any, items: list[Any], workers: int) -> list[Any]:
@@ -113,23 +130,27 @@ def _map(fn: Any, items: list[Any], workers: int) -> list[Any]:
     return [fn(i) for i in items]
 
 
-def write_html(model: ReportModel, out_dir: Path, workers: int = 1) -> Path:
+def write_html(model: ReportModel, out_dir: Path, workers: int = 1, figures: Path | None = None) -> Path:
+    """The index and one page per task in ``out_dir``; every figure also as SVG and PDF
+    files under ``figures`` (default ``out_dir/figures``), one folder per task."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    figures = (figures or out_dir / "figures").resolve()
     env = html_env()
     nav = [{"name": t.name, "href": task_href(t.name)} for t in model.tasks]
     for task in model.tasks:
-        svgs = _map(_problem_plots, [(pv, task.primary) for pv in task.problems], workers)
-        plots = {pv.key: [Markup(s) for s in svg] for pv, svg in zip(task.problems, svgs)}
-        scaling = [(view, Markup(svg)) for view, svg in zip(task.scaling, _map(_scaling_plot, task.scaling, workers))]
-        roofline = [(view, Markup(_roofline_plot(view))) for view in task.roofline]
-        products = [(view, Markup(svg)) for view, svg in zip(task.products, _map(_products_plot, task.products, workers))]
-        page = env.get_template("task.html.j2").render(task=task, plots=plots, scaling=scaling, roofline=roofline,
-                                                       products=products,
-                                                       **_common(f"matrixbench: {task.name}", nav))
+        folder = figures / re.sub(r"[^A-Za-z0-9_.-]", "_", task.name)
+        specs = _figure_specs(task)
+        drawn = _map(_publish, [(spec, folder, name) for name, spec in specs], workers)
+        rel = Path(os.path.relpath(folder, out_dir.resolve())).as_posix()
+        figs = {name: Plot(Markup(svg), name, f"{rel}/{name}.svg", f"{rel}/{name}.pdf") for name, svg in filter(None, drawn)}
+        page = env.get_template("task.html.j2").render(
+            task=task, figs=figs, tables={pv.key: tables.problem_table(pv) for pv in task.problems},
+            scaling_tables=[tables.scaling_table(v) for v in task.scaling], **_common(f"matrixbench: {task.name}", nav))
         (out_dir / task_href(task.name)).write_text(page, encoding="utf-8")
     index = out_dir / "index.html"
-    index.write_text(env.get_template("index.html.j2").render(model=model, **_common("matrixbench report", nav)),
-                     encoding="utf-8")
+    index.write_text(env.get_template("index.html.j2").render(
+        model=model, winners={t.name: tables.winners_table(t) for t in model.tasks}, **_common("matrixbench report", nav)),
+        encoding="utf-8")
     return index
 
 
@@ -159,29 +180,38 @@ def machine_slug(name: str) -> str:
     return "machine-" + re.sub(r"[^A-Za-z0-9_.-]", "_", name)
 
 
-def write_report(runs: list[dict[str, Any]], out: Path, fmt: str = "html", workers: int = 1) -> Path:
-    """Build the model of ``runs`` and write it: ``out`` is a folder (html) or a file (md).
+def write_report(runs: list[dict[str, Any]], out: Path, fmt: str = "html", workers: int = 1,
+                 figures: Path | None = None) -> Path:
+    """Build the model of ``runs`` and write it: ``out`` is a folder (html) or a file (md, tex).
 
     Runs from several machines are never mixed: each machine gets its own report (a
-    sub-folder, or a section of the Markdown), and the top page lists the machines."""
+    sub-folder, or a section of the Markdown or LaTeX), and the top page lists the
+    machines. ``figures``: where the HTML report's figure files go (SVG and PDF, one
+    folder per task; default ``out/figures``)."""
     machines = by_machine(runs)
-    if fmt == "md":
-        path = out if out.suffix == ".md" else out / "summary.md"
-        if len(machines) == 1:
-            return write_markdown(build_model(runs), path)
+    if fmt in ("md", "latex"):
+        suffix = ".md" if fmt == "md" else ".tex"
+        path = out if out.suffix == suffix else out / ("summary.md" if fmt == "md" else "report.tex")
         path.parent.mkdir(parents=True, exist_ok=True)
+        models = {name: build_model(group) for name, group in machines.items()}
+        if fmt == "latex":
+            path.write_text(latex.document(models), encoding="utf-8")
+            return path
+        if len(models) == 1:
+            return write_markdown(next(iter(models.values())), path)
         parts = [f"# matrixbench report: {len(machines)} machines\n\nTimes from different machines are not "
                  "comparable: each machine has its own section.\n"]
-        for name, group in machines.items():
-            parts.append(markdown.summary(build_model(group)).replace("# matrixbench report",
-                                                                      f"# matrixbench report: machine {markdown.esc(name)}", 1))
+        for name, model in models.items():
+            parts.append(markdown.summary(model).replace("# matrixbench report",
+                                                         f"# matrixbench report: machine {markdown.esc(name)}", 1))
         path.write_text("\n".join(parts), encoding="utf-8")
         return path
     if len(machines) == 1:
-        return write_html(build_model(runs), out, workers)
+        return write_html(build_model(runs), out, workers, figures)
     rows = []
     for name, group in machines.items():
-        write_html(build_model(group), out / machine_slug(name), workers)
+        write_html(build_model(group), out / machine_slug(name), workers,
+                   figures / machine_slug(name) if figures else None)
         rows.append({"name": name, "href": f"{machine_slug(name)}/index.html", "runs": len(group),
                      "cells": sum(len(r["results"]) for r in group),
                      "newest": max(r["run"]["started"] for r in group)})

@@ -23,3 +23,47 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
     });
   });
 });
+
+// "copy as Markdown / LaTeX": the table as displayed (its current order), by the rules of
+// matrixbench/report/tables.py (numbers right-aligned; LaTeX with booktabs rules). The
+// text is copied where the browser allows it, and shown in a box below the buttons.
+var LATEX = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_", "{": "\\{",
+  "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}", "±": "\\ensuremath{\\pm}", "≤": "\\ensuremath{\\le}",
+  "≥": "\\ensuremath{\\ge}", "×": "\\ensuremath{\\times}", "µ": "\\ensuremath{\\mu}", "−": "-", "→": "\\ensuremath{\\to}",
+  "<": "\\textless{}", ">": "\\textgreater{}"};
+function latexEscape(s) {
+  return Array.from(s).map(function (c) { return LATEX[c] || (c.charCodeAt(0) < 128 ? c : "?"); }).join("");
+}
+function cellText(cell) { return (cell.dataset.t !== undefined ? cell.dataset.t : cell.textContent).trim().replace(/\s+/g, " "); }
+function exportTable(table, format) {
+  var header = Array.prototype.map.call(table.tHead.rows[0].cells, function (c) { return c.textContent.replace(/[▲▼]/g, "").trim(); });
+  var rows = Array.prototype.map.call(table.tBodies[0].rows, function (r) { return Array.prototype.map.call(r.cells, cellText); });
+  var num = header.map(function (h, i) {
+    var first = Array.prototype.find.call(table.tBodies[0].rows, function (r) { return cellText(r.cells[i]) !== "-"; });
+    return first ? first.cells[i].classList.contains("num") : false;
+  });
+  if (format === "markdown") {
+    var md = function (s) { return s.replace(/\|/g, "\\|"); };
+    return ["| " + header.map(md).join(" | ") + " |", "|" + num.map(function (n) { return n ? "---:" : "---"; }).join("|") + "|"]
+      .concat(rows.map(function (r) { return "| " + r.map(md).join(" | ") + " |"; })).join("\n");
+  }
+  var caption = table.dataset.caption ? ["\\caption{" + latexEscape(table.dataset.caption) + "}"] : [];
+  return ["\\begin{table}[htbp]", "\\centering", "\\scriptsize"].concat(caption, [
+    "\\begin{tabular}{" + num.map(function (n) { return n ? "r" : "l"; }).join("") + "}", "\\toprule",
+    header.map(latexEscape).join(" & ") + " \\\\", "\\midrule"],
+    rows.map(function (r) { return r.map(latexEscape).join(" & ") + " \\\\"; }),
+    ["\\bottomrule", "\\end{tabular}", "\\end{table}"]).join("\n");
+}
+document.querySelectorAll(".table-tools button").forEach(function (button) {
+  button.addEventListener("click", function () {
+    var tools = button.parentElement;
+    var table = tools.nextElementSibling.querySelector("table");
+    var text = exportTable(table, button.dataset.export);
+    var box = tools.querySelector("textarea") || tools.appendChild(document.createElement("textarea"));
+    box.className = "export";
+    box.readOnly = true;
+    box.value = text;
+    box.select();
+    if (navigator.clipboard) navigator.clipboard.writeText(text).catch(function () {});
+  });
+});
