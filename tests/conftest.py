@@ -52,13 +52,3 @@ def probe():
 
     return mb_probe
 
-
-#: files holding the longest tests (a minute or more each: whole-suite runs, shards, the
-#: README's commands). Collected first, they start first on the two xdist workers, so that
-#: the short tests fill the gaps at the end instead of one worker idling behind a long one.
-SLOW_FIRST = ("test_readme.py", "test_shards.py", "test_compare.py", "test_trustworthy.py", "test_tracking.py",
-              "test_workflow.py", "test_contract.py")
-
-
-def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: SLOW_FIRST.index(item.path.name) if item.path.name in SLOW_FIRST else len(SLOW_FIRST))

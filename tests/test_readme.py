@@ -192,15 +192,15 @@ def test_method_example_imports_as_a_plugin(tmp_path):
 
 
 def test_suite_example_validates_and_runs(tmp_path):
-    """The suite example plans 336 cells; its well-conditioned CPU part (56 cells) runs ``ok``."""
+    """The suite example plans 336 cells; its well-conditioned float64 CPU part (28 cells) runs ``ok``."""
     body = next(b for lang, b in BLOCKS if lang == "yaml" and b.startswith("name: my-study"))
     (tmp_path / "my-study.yaml").write_text(body)
     assert len(plan([load_suite(tmp_path / "my-study.yaml")])) == 336
     res = subprocess.run([sys.executable, "-m", "matrixbench", "run", "my-study.yaml", "--quick", "--device", "cpu",
-                          "--filter", "*cond=100,n=64*", "--no-table"], cwd=tmp_path, env=env(tmp_path),
+                          "--filter", "*cond=100,n=64*/float64/cpu", "--no-table"], cwd=tmp_path, env=env(tmp_path),
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-3000:]
-    assert "56 of 56 planned cells: 56 ok" in res.stdout
+    assert "28 of 28 planned cells: 28 ok" in res.stdout
 
 
 def test_run_file_snippet_runs(ran):

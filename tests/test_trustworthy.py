@@ -173,7 +173,7 @@ def test_kill_9_at_random_moments_then_resume(tmp_path):
     rng = random.Random(20261130)
     run_path: Path | None = None
     finished: dict[str, str] = {}
-    for _ in range(6):
+    for _ in range(4):
         args = ["--resume", str(run_path)] if run_path else ["s.yaml"]
         proc = subprocess.Popen([sys.executable, "-m", "matrixbench", "run", *args, "--no-table"], cwd=tmp_path,
                                 env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
