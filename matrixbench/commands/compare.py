@@ -77,9 +77,8 @@ def read_side(spec: str) -> dict[str, Any]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from .. import registry
-    from ..compare import check_comparable, compare_runs
+    from ..compare import check_comparable, compare_runs, run_directions
 
-    plugins(args.plugin, args.tasks)
     try:
         base, head = read_side(args.base), read_side(args.head)
     except RunFileError as exc:
@@ -87,7 +86,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     why_not = check_comparable(base, head, allow_different_machines=args.allow_different_machines)
     if why_not:
         raise UsageError(why_not)
-    directions = {t.name: {m.name: m.direction for m in t.metrics} for t in registry.TASKS.values()}
+    # Run files record each task's metric directions; the tasks are imported (seconds:
+    # torch and every task folder) only for files that do not, or when asked to.
+    tasks = {r["task"] for run in (base, head) for r in run["results"]}
+    recorded = [run_directions(run) for run in (base, head)]
+    directions: dict[str, dict[str, str]] = {}
+    if args.plugin or args.tasks or any(t not in rec for rec in recorded for t in tasks):
+        plugins(args.plugin, args.tasks)
+        directions = {t.name: {m.name: m.direction for m in t.metrics} for t in registry.TASKS.values()}
     cmp = compare_runs(base, head, threshold=args.threshold, alpha=args.alpha,
                        accuracy_threshold=args.accuracy_threshold, directions=directions, min_time=args.min_time,
                        statistic=args.statistic, fail_on=args.fail_on)
