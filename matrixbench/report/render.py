@@ -8,7 +8,6 @@ Policy forbids any request from the page.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from concurrent.futures import ProcessPoolExecutor
@@ -21,7 +20,7 @@ from typing import Any, Iterator
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from ..fmt import fmt_bytes, fmt_num, fmt_time
+from ..fmt import fmt_num, fmt_time
 from ..tradeoff import HEADER
 from . import latex, markdown, tables
 from .model import ReportModel, TaskView, build_model
@@ -46,20 +45,12 @@ def _num(v: Any) -> str:
     return fmt_num(float(v)) if isinstance(v, float) else str(v)
 
 
-def _speedup(v: float | None) -> str:
-    return "-" if v is None else f"{fmt_num(v)}x"
-
-
-def _pct(v: float | None) -> str:
-    return "-" if v is None or not math.isfinite(v) else f"{100 * v:.0f}%"
-
-
 def task_href(name: str) -> str:
     return "task-" + re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".html"
 
 
 def _filters(env: Environment) -> None:
-    env.filters.update(time=fmt_time, num=_num, speedup=_speedup, pct=_pct, bytes=fmt_bytes, flatten=_flatten,
+    env.filters.update(time=fmt_time, num=_num, flatten=_flatten,
                        task_href=task_href)
 
 
