@@ -41,9 +41,13 @@ Direction = Literal["lower", "higher"]
 #: What a metric's value means for accuracy: an ``error`` goes to 0, a ``ratio`` to 1 (an
 #: optimality ratio, a singular value of an orthogonal factor), a ``score`` is bounded in
 #: [0, 1] with 1 best (an F1 score); a ``count`` (iterations, products, bits) is a cost, not
-#: an accuracy, and gets no accuracy levels. Reports rank and plot :func:`distance`.
-Scale = Literal["error", "ratio", "score", "count"]
-SCALES: tuple[str, ...] = ("error", "ratio", "score", "count")
+#: an accuracy, and a ``value`` is a measured quantity with no exact value to approach (a
+#: held-out log-likelihood, a phase time a method measured inside itself): neither gets
+#: accuracy levels. Reports rank and plot :func:`distance`.
+Scale = Literal["error", "ratio", "score", "count", "value"]
+SCALES: tuple[str, ...] = ("error", "ratio", "score", "count", "value")
+#: the scales that are not a distance from exact (no accuracy levels, no accuracy plot)
+UNRANKED: tuple[str, ...] = ("count", "value")
 Kind = Literal["reference", "optimized", "baseline"]
 KINDS: tuple[str, ...] = ("reference", "optimized", "baseline")
 BACKENDS: tuple[str, ...] = ("numpy", "torch")
@@ -68,7 +72,7 @@ class Metric:
 
 def distance(scale: str, value: float) -> float:
     """How far ``value`` is from exact on its scale: the error itself, ``|ratio - 1|``,
-    ``1 - score``; a count is returned as is (it has no exact value)."""
+    ``1 - score``; a count or a value is returned as is (it has no exact value)."""
     if scale == "ratio":
         return abs(value - 1.0)
     if scale == "score":

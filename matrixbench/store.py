@@ -98,7 +98,7 @@ RUN_SCHEMA = {
         "metrics": {"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {
             "type": "object", "required": ["direction"],
             "properties": {"direction": {"enum": ["lower", "higher"]}, "unit": {"type": "string"},
-                           "scale": {"enum": ["error", "ratio", "score", "count"]}}}}},
+                           "scale": {"enum": ["error", "ratio", "score", "count", "value"]}}}}},
         "environment": {"type": "object"},
         "calibration": {"type": "object", "additionalProperties": {
             "type": "object", "required": ["device", "dtype", "threads", "matmul_gflops", "bandwidth_gbs"]}},

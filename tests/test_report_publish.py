@@ -118,6 +118,17 @@ def test_a_ratio_metric_is_ranked_by_its_distance_from_one(model):
         assert sorted(y for s in pv.accuracy for _, y, _ in s.points) == pytest.approx(ratios)  # plotted: the distance
 
 
+def test_counts_and_values_get_no_accuracy_level():
+    from matrixbench.report.model import accuracy_of
+
+    record = {"metrics": {"loglik": -3.5, "iterations": 12.0, "rel_error": -2e-3}}
+    assert accuracy_of(record, "loglik", "value") is None and accuracy_of(record, "iterations", "count") is None
+    assert accuracy_of(record, "rel_error", "error") == 2e-3  # an error is ranked by its size
+    assert registry.Metric("loglik", "higher", scale="value").scale == "value"
+    with pytest.raises(ValueError, match="is not one of"):
+        registry.Metric("loglik", scale="likelihood")
+
+
 def test_skipped_cells_collapse_and_empty_columns_drop(model):
     (polar,) = [t for t in model.tasks if t.name == "polar"]
     table = problem_table(polar.problems[0])

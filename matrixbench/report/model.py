@@ -195,9 +195,9 @@ def axis_label(metric: str, scale: str) -> str:
 
 def accuracy_of(record: Record, metric: str | None, scale: str) -> float | None:
     """The record's distance from exact on ``metric`` (:func:`registry.distance`), or None
-    when the metric is missing, not finite or a count."""
+    when the metric is missing, not finite or not ranked (a count or a value)."""
     value = record["metrics"].get(metric or "")
-    if value is None or scale == "count" or not math.isfinite(value):
+    if value is None or scale in registry.UNRANKED or not math.isfinite(value):
         return None
     return registry.distance(scale, value)
 
@@ -303,7 +303,7 @@ def _accuracy(group: list[Record], primary: str | None, scale: str
               ) -> tuple[list[Series], list[tuple[float, float, str]]]:
     """The accuracy-against-time points: the primary metric's distance from exact (floored
     for log axes) against the median time, one series per method, backend, dtype and device."""
-    if primary is None or scale == "count":
+    if primary is None or scale in registry.UNRANKED:
         return [], []
     timed = [r for r in group if median_time(r) and accuracy_of(r, primary, scale) is not None]
 
