@@ -143,16 +143,31 @@ def _same_cells(single: dict[str, dict], merged: dict[str, dict]) -> None:
         assert json.dumps(m["metrics"], sort_keys=True) == json.dumps(r["metrics"], sort_keys=True), key
 
 
-def test_shards_merge_into_the_cells_of_one_run(tmp_path):
-    (tmp_path / "s.yaml").write_text(SUITE)
-    single = _run(tmp_path, "run", "s.yaml", "--threads", "1", "--results", "one")
+@dataclass(frozen=True)
+class _Shards:
+    """One plain run of :data:`SUITE` and the same plan as 3 shard files, in ``root``."""
+
+    root: Path
+    one: Path
+    files: list[Path]
+
+
+@pytest.fixture(scope="module")
+def shards(tmp_path_factory) -> _Shards:
+    root = tmp_path_factory.mktemp("shards")
+    (root / "s.yaml").write_text(SUITE)
+    single = _run(root, "run", "s.yaml", "--threads", "1", "--results", "one")
     assert single.returncode == 1, single.stderr  # the nan method fails its cells
-    one = next((tmp_path / "one").rglob("*.json"))
     files = []
     for k in (1, 2, 3):
-        res = _run(tmp_path, "run", "s.yaml", "--threads", "1", "--shard", f"{k}/3", "--results", "sh")
+        res = _run(root, "run", "s.yaml", "--threads", "1", "--shard", f"{k}/3", "--results", "sh")
         assert res.returncode in (0, 1), res.stderr
-        files.append(max((tmp_path / "sh").glob("*/*.json"), key=os.path.getmtime))
+        files.append(max((root / "sh").glob("*/*.json"), key=os.path.getmtime))
+    return _Shards(root, next((root / "one").rglob("*.json")), files)
+
+
+def test_shards_merge_into_the_cells_of_one_run(shards):
+    tmp_path, one, files = shards.root, shards.one, shards.files
     parts = [json.loads(f.read_text())["run"]["shard"] for f in files]
     assert len({p["plan"] for p in parts}) == 1 and [p["index"] for p in parts] == [1, 2, 3]
     assert parts[0]["shards"] == parts[2]["shards"]  # one partition, written by the first shard
@@ -179,29 +194,25 @@ def test_shards_merge_into_the_cells_of_one_run(tmp_path):
     assert not absent["complete"] and sorted(absent["merged"]["missing"]) == sorted(parts[0]["shards"][1])
 
 
-def test_merge_refuses_other_plans_and_commits(tmp_path):
-    (tmp_path / "s.yaml").write_text(SUITE)
+def test_merge_refuses_other_plans_and_commits(shards, tmp_path):
+    """Shards of another plan, of another commit, and a plain run file are refused (exit
+    2, the reason named, nothing written); the first two are let through when told."""
     (tmp_path / "t.yaml").write_text(SUITE.replace("10]", "10, 11]"))
-    a = _run(tmp_path, "run", "s.yaml", "--shard", "1/2", "--results", "a", "--methods", "reference")
     b = _run(tmp_path, "run", "t.yaml", "--shard", "2/2", "--results", "b", "--methods", "reference")
-    assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
-    fa, fb = next((tmp_path / "a").glob("*/*.json")), next((tmp_path / "b").glob("*/*.json"))
+    assert b.returncode == 0, b.stderr
+    fa, fb = shards.files[0], next((tmp_path / "b").glob("*/*.json"))
     res = _run(tmp_path, "merge", str(fa), str(fb), "-o", "m.json")
     assert res.returncode == 2 and "shards of different plans" in res.stderr and not (tmp_path / "m.json").exists()
     res = _run(tmp_path, "compare", f"{fa},{fb}", str(fa))
-    assert res.returncode == 2 and "shards of different plans" in res.stderr, res.stderr
+    assert res.returncode == 2 and "shards of different plans" in " ".join(res.stderr.split()), res.stderr
     assert _run(tmp_path, "merge", str(fa), str(fb), "-o", "m.json", "--allow-different-plans").returncode in (0, 1)
-    c = _run(tmp_path, "run", "s.yaml", "--shard", "2/2", "--results", "a", "--methods", "reference")
-    assert c.returncode == 0, c.stderr
-    fc = next(p for p in (tmp_path / "a").glob("*/*.json") if p != fa)
-    data = json.loads(fc.read_text())
+    fc = tmp_path / "other-commit.json"  # shard 2/3 of the same plan, made by another commit
+    data = json.loads(shards.files[1].read_text())
     data["environment"].setdefault("git", {})["commit"] = "0" * 40
     fc.write_text(json.dumps(data))
     res = _run(tmp_path, "merge", str(fa), str(fc), "-o", "m2.json")
     assert res.returncode == 2 and "different commits" in res.stderr and "0000000000" in res.stderr, res.stderr
-    plain = _run(tmp_path, "run", "s.yaml", "--results", "p", "--methods", "reference")
-    fp = next((tmp_path / "p").glob("*/*.json"))
-    res = _run(tmp_path, "merge", str(fa), str(fp), "-o", "m3.json")
+    res = _run(tmp_path, "merge", str(fa), str(shards.one), "-o", "m3.json")
     assert res.returncode == 2 and "not a shard file" in res.stderr
 
 
