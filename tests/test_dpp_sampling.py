@@ -189,6 +189,8 @@ def test_excess_risk_and_samples_needed_against_brute_force_fits():
     problem = dpp_coherent(np.random.default_rng(8), N=300, m=5)
     A, b = problem["A"], problem["b"]
     r_star = b - A @ np.linalg.lstsq(A, b, rcond=None)[0]
+    Q = np.linalg.qr(A)[0]  # any orthonormal basis of range(A) whitens the Gram matrix
+    reached = []
     for name, constant in (("leverage", 1.5), ("repeated_dpp", 1.3), ("volume_rescaled", 2.0), ("uniform", 1.5)):
         inputs = make_inputs(problem, factor=8.0, constant=constant)
         ref = reference(**inputs)
@@ -202,9 +204,13 @@ def test_excess_risk_and_samples_needed_against_brute_force_fits():
         ends = [e for e in range(1, len(idx) + 1) if e == len(idx) or blocks[e] != blocks[e - 1]]
         full_rank = [e for e in ends if np.linalg.matrix_rank(A[idx[:e]]) == 5]
         want = next((e for e in full_rank if loss[e - 1] <= constant), len(idx) + 1)
+        kappa = [np.linalg.cond((Q[idx[:e]] * w[:e, None]).T @ Q[idx[:e]]) for e in full_rank]
+        stable = next((e for e, k in zip(full_rank, kappa) if k <= 3.0), len(idx) + 1)
         found = score(out, ref, inputs)
-        assert found["samples_needed"] == want, (name, found, want)
+        assert found["samples_needed"] == want and found["samples_stable"] == stable, (name, found, want, stable)
+        reached.append(stable <= len(idx))
         assert abs(found["excess_risk"] - (loss[-1] - 1)) <= 1e-9 * loss[-1], (name, found, loss[-1])
+    assert sum(reached) >= 2, reached  # the stability count is exercised, not only censored
 
 
 def test_not_reached_is_n_plus_one():

@@ -37,6 +37,13 @@ Metrics:
   per evaluated prefix; past :data:`MAX_PREFIXES` block ends only that many, evenly spread
   over the draws, are evaluated (a resolution of ``n / 400`` draws). A singular ``G_k``
   has not reached ``C``.
+- ``samples_stable`` (count): the fewest draws, in whole blocks, whose whitened weighted
+  Gram matrix ``G_k = sum w v v^T`` has condition number ``<= 3``, i.e. ``||alpha G_k -
+  I||_2 <= 1/2`` for the best scale ``alpha`` (the minimum over ``alpha`` is ``(l_max -
+  l_min) / (l_max + l_min)``): the stability event under which Cohen and Migliorati
+  (2017) and Nouy and Michel (2023) prove quasi-optimality, which i.i.d. sampling reaches
+  only with ``n ~ m log m`` draws (a coupon collector). Scale-free, so it also applies to
+  unweighted fits. ``n + 1``: not reached.
 - ``setup_seconds``, ``sampling_seconds`` (scale value): the time a method measured inside
   itself for its preprocessing (the orthonormal basis and leverage scores) and for its
   draws (device-synchronized), so that a DPP's ``O(N m^2)`` chain rule is seen apart from
@@ -64,7 +71,9 @@ from matrixbench.registry import Metric, Task, register_task
 EPS = float(np.finfo(np.float64).eps)
 #: below this times ||b|| the optimal residual counts as zero (a consistent problem)
 ZERO_RESIDUAL = 1e-12
-#: the most prefixes :func:`samples_needed` evaluates
+#: the condition number of the whitened Gram matrix that counts as stable (``samples_stable``)
+STABLE_KAPPA = 3.0
+#: the most prefixes :func:`prefix_counts` evaluates
 MAX_PREFIXES = 400
 
 
@@ -177,8 +186,11 @@ def prefix_ends(blocks: np.ndarray) -> np.ndarray:
     return np.unique(ends[pos[pos >= 0]])
 
 
-def samples_needed(output: Mapping[str, Any], reference: Mapping[str, Any], inputs: Mapping[str, Any]) -> int:
-    """The first whole-block prefix whose fit reaches ``C`` (module docstring); ``n + 1`` if none."""
+def prefix_counts(output: Mapping[str, Any], reference: Mapping[str, Any],
+                  inputs: Mapping[str, Any]) -> tuple[int, int]:
+    """``(samples_needed, samples_stable)``: the first whole-block prefix whose fit reaches
+    ``C``, and the first whose whitened Gram matrix has ``kappa(G_k) <= 3``; ``n + 1`` for
+    one never reached (module docstring)."""
     idx, w, blocks = draws(output)
     target = (inputs["constant"] - 1.0) * loss_scale(reference, inputs)
     R = np.asarray(reference["R"])
@@ -186,6 +198,7 @@ def samples_needed(output: Mapping[str, Any], reference: Mapping[str, Any], inpu
     r = np.asarray(reference["residual"])[idx]
     m = R.shape[0]
     G, h, start = np.zeros((m, m)), np.zeros(m), 0
+    needed = stable = idx.size + 1
     for end in prefix_ends(blocks):
         Vb = V[start:end] * w[start:end, None]
         G += Vb.T @ V[start:end]
@@ -193,16 +206,28 @@ def samples_needed(output: Mapping[str, Any], reference: Mapping[str, Any], inpu
         start = end
         if end < m:
             continue
-        try:
-            c = la.cho_factor(G, check_finite=False)
-        except la.LinAlgError:
-            continue  # singular (or not numerically definite): not reached
-        if np.min(np.diag(c[0])) ** 2 <= m * EPS * np.max(np.diag(G)):
-            continue
-        d = la.cho_solve(c, h, check_finite=False)
-        if float(d @ d) <= target:
-            return int(end)
-    return int(idx.size + 1)
+        if stable > end:
+            ev = np.linalg.eigvalsh(G)
+            if ev[0] > 0 and ev[-1] <= STABLE_KAPPA * ev[0]:
+                stable = end
+        if needed > end:
+            try:
+                c = la.cho_factor(G, check_finite=False)
+            except la.LinAlgError:
+                continue  # singular (or not numerically definite): not reached
+            if np.min(np.diag(c[0])) ** 2 <= m * EPS * np.max(np.diag(G)):
+                continue
+            d = la.cho_solve(c, h, check_finite=False)
+            if float(d @ d) <= target:
+                needed = end
+        if needed <= end and stable <= end:
+            break
+    return int(needed), int(stable)
+
+
+def samples_needed(output: Mapping[str, Any], reference: Mapping[str, Any], inputs: Mapping[str, Any]) -> int:
+    """The first whole-block prefix whose fit reaches ``C`` (module docstring); ``n + 1`` if none."""
+    return prefix_counts(output, reference, inputs)[0]
 
 
 def score(output: Any, reference: Mapping[str, Any], inputs: Mapping[str, Any]) -> dict[str, float]:
@@ -213,7 +238,8 @@ def score(output: Any, reference: Mapping[str, Any], inputs: Mapping[str, Any]) 
     idx, w, _ = draws(output)
     x = weighted_fit(A, b, idx, w)
     excess = float(np.linalg.norm(A @ (x - np.asarray(reference["x"]))) ** 2) / loss_scale(reference, inputs)
-    return {"excess_risk": excess, "samples_needed": float(samples_needed(output, reference, inputs))}
+    needed, stable = prefix_counts(output, reference, inputs)
+    return {"excess_risk": excess, "samples_needed": float(needed), "samples_stable": float(stable)}
 
 
 TASK = register_task(
@@ -225,6 +251,9 @@ TASK = register_task(
             Metric("excess_risk", "lower", doc="||b - A x_S||^2 / ||b - A x*||^2 - 1 over all N rows (primary)"),
             Metric("samples_needed", "lower", unit="samples", scale="count",
                    doc="fewest draws (whole blocks) whose fit has ||b - A x||^2 <= C ||b - A x*||^2; n + 1: not reached"),
+            Metric("samples_stable", "lower", unit="samples", scale="count",
+                   doc="fewest draws (whole blocks) whose whitened weighted Gram matrix has condition number <= 3; "
+                       "n + 1: not reached"),
             Metric("setup_seconds", "lower", unit="s", scale="value",
                    doc="preprocessing time measured by the method (orthonormal basis, leverage scores)"),
             Metric("sampling_seconds", "lower", unit="s", scale="value",
