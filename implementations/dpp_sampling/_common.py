@@ -86,6 +86,21 @@ class Clock:
             torch.cuda.synchronize(self.device)
 
 
+def timed_basis(A: torch.Tensor) -> tuple[Clock, torch.Tensor, torch.Tensor]:
+    """A started :class:`Clock` and ``(U, l)`` of :func:`basis`, timed as the setup phase."""
+    clock = Clock(A.device)
+    clock.start()
+    U, lev = basis(A)
+    clock.stop("setup")
+    return clock, U, lev
+
+
+def optimal_weights(p: torch.Tensor, n: int, weighted: bool) -> torch.Tensor:
+    """``1 / (n p_i)`` at the drawn rows' densities ``p`` (``E sum_k w_k a_k a_k^T = A^T A``),
+    or ones for an unweighted fit."""
+    return 1.0 / (n * p) if weighted else torch.ones_like(p)
+
+
 def drawn(indices: torch.Tensor, weights: torch.Tensor, blocks: torch.Tensor, clock: Clock) -> WithInfo:
     """The method's output (``indices``, ``weights``, ``blocks``) and its measured phases."""
     info = {"setup_seconds": clock.times.get("setup", 0.0), "sampling_seconds": clock.times.get("sampling", 0.0)}

@@ -109,7 +109,7 @@ def monomials(X: np.ndarray, degree: int) -> np.ndarray:
 
 
 @generator("dpp_polynomial", task="dpp_sampling", params={
-    "dataset": Param(str, "breast_cancer", choices=("breast_cancer", "wine"), doc="a data set of datasets/catalog.yaml"),
+    "dataset": Param(str, "breast_cancer", choices=("breast_cancer", "wine"), doc="a data set of the catalog"),
     "features": Param(int, 6, min=1, doc="the first features used"),
     "degree": Param(int, 2, min=1, doc="total degree of the monomials")})
 def dpp_polynomial(rng: np.random.Generator, dataset: str = "breast_cancer", features: int = 6,

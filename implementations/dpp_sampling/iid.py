@@ -26,7 +26,7 @@ import torch
 from matrixbench.params import Param
 from matrixbench.registry import method
 
-from ._common import SEED, TORCH, Clock, basis, draws_of, drawn, iid, qr_flops, uniforms
+from ._common import SEED, TORCH, Clock, draws_of, drawn, iid, optimal_weights, qr_flops, timed_basis, uniforms
 
 
 def leverage_flops(inputs: dict[str, Any], **_: Any) -> float:
@@ -40,13 +40,10 @@ def leverage(A: torch.Tensor, factor: float = 10.0, constant: float = 2.0, seed:
              reweight: bool = True) -> Any:
     """Leverage-score sampling (Drineas, Mahoney and Muthukrishnan 2006): n i.i.d. rows from l / m."""
     N, m, n = draws_of(A, factor)
-    clock = Clock(A.device)
-    clock.start()
-    _, lev = basis(A)
-    clock.stop("setup")
+    clock, _, lev = timed_basis(A)
     p = lev / m
     idx = iid(p, n, uniforms(seed, (n,), A))
-    w = 1.0 / (n * p[idx]) if reweight else torch.ones(n, dtype=A.dtype, device=A.device)
+    w = optimal_weights(p[idx], n, reweight)
     clock.stop("sampling")
     return drawn(idx, w, torch.arange(n, device=A.device), clock)
 

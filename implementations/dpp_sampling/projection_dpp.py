@@ -45,7 +45,8 @@ import torch
 from matrixbench.params import Param
 from matrixbench.registry import method
 
-from ._common import SEED, TORCH, Clock, basis, categorical, dpp_flops, draws_of, drawn, qr_flops, uniforms
+from ._common import (SEED, TORCH, categorical, dpp_flops, draws_of, drawn, optimal_weights, qr_flops, timed_basis,
+                      uniforms)
 
 
 def projection_dpp(U: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
@@ -89,13 +90,10 @@ def repeated_dpp(A: torch.Tensor, factor: float = 10.0, constant: float = 2.0, s
                  weighted: bool = True) -> Any:
     """Nouy and Michel (2023): ``n / m`` independent projection DPPs, optimal weights."""
     N, m, n = draws_of(A, factor)
-    clock = Clock(A.device)
-    clock.start()
-    U, lev = basis(A)
-    clock.stop("setup")
+    clock, U, lev = timed_basis(A)
     r = n // m
     idx = projection_dpp(U, uniforms(seed, (r, m), U)).reshape(-1)
-    w = m / (n * lev[idx]) if weighted else torch.ones(n, dtype=A.dtype, device=A.device)
+    w = optimal_weights(lev[idx] / m, n, weighted)
     blocks = torch.arange(r, device=A.device).repeat_interleave(m)
     clock.stop("sampling")
     return drawn(idx, w, blocks, clock)

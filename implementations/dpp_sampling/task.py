@@ -250,7 +250,7 @@ TASK = register_task(
         metrics=(
             Metric("excess_risk", "lower", doc="||b - A x_S||^2 / ||b - A x*||^2 - 1 over all N rows (primary)"),
             Metric("samples_needed", "lower", unit="samples", scale="count",
-                   doc="fewest draws (whole blocks) whose fit has ||b - A x||^2 <= C ||b - A x*||^2; n + 1: not reached"),
+                   doc="fewest draws (whole blocks) whose fit has ||b - A x||^2 <= C ||b - A x*||^2; n + 1: none"),
             Metric("samples_stable", "lower", unit="samples", scale="count",
                    doc="fewest draws (whole blocks) whose whitened weighted Gram matrix has condition number <= 3; "
                        "n + 1: not reached"),

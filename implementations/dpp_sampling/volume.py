@@ -29,7 +29,7 @@ import torch
 
 from matrixbench.registry import method
 
-from ._common import SEED, TORCH, Clock, basis, dpp_flops, draws_of, drawn, iid, qr_flops, uniforms
+from ._common import SEED, TORCH, dpp_flops, draws_of, drawn, iid, optimal_weights, qr_flops, timed_basis, uniforms
 from .projection_dpp import projection_dpp
 
 
@@ -41,15 +41,12 @@ def volume_flops(inputs: dict[str, Any], **_: Any) -> float:
 def rescaled(A: torch.Tensor, factor: float, seed: int, leveraged: bool) -> Any:
     """The DPP, then ``n - m`` i.i.d. draws from ``q`` (leverage or uniform), weights ``1 / (n q)``."""
     N, m, n = draws_of(A, factor)
-    clock = Clock(A.device)
-    clock.start()
-    U, lev = basis(A)
-    clock.stop("setup")
+    clock, U, lev = timed_basis(A)
     u = uniforms(seed, (n,), U)
     first = projection_dpp(U, u[None, :m])[0]
     q = lev / m if leveraged else torch.full((N,), 1.0 / N, dtype=A.dtype, device=A.device)
     idx = torch.cat([first, iid(q, n - m, u[m:])])
-    w = 1.0 / (n * q[idx])
+    w = optimal_weights(q[idx], n, True)
     blocks = torch.cat([torch.zeros(m, dtype=torch.long, device=A.device),
                         torch.arange(1, n - m + 1, device=A.device)])
     clock.stop("sampling")
