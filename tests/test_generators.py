@@ -69,7 +69,8 @@ ENTRY_TASKS = {"kernel_curve", "kernel_data", "kernel_mixture", "kernel_embeddin
 COMPLETION = {"data_matrix"}
 # Tested with their tasks in test_lowp_matmul.py, test_ihvp.py and test_sinkhorn.py.
 LATER_TASKS = {"outlier_product", "minilm_product", "gradient_spectrum", "digits_gradients", "pot_benchmark",
-               "point_clouds", "token_clouds", "gaussian_graph", "real_features"}
+               "point_clouds", "token_clouds", "gaussian_graph", "real_features",
+               "dpp_gaussian", "dpp_coherent", "dpp_embeddings", "dpp_polynomial"}
 
 
 def test_all_generators_registered():
