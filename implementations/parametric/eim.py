@@ -39,6 +39,22 @@ parameters are computed, offline. Online, per test parameter: ``O(sum_p M_p^2)``
 coefficients, then ``O(n k sum_p M_p)`` to combine the stored vectors (solve) or
 ``O(sum_p M_p)`` scalars (logdet: independent of ``n``).
 
+Convergence and cost. The series converges when the spectral radius of ``G(mu)`` is
+below 1, which the bound ``rho = (R - 1) / (R + 1)``, ``R = r_max / r_min``, guarantees for a
+positive decomposition; it needs ``P ~ log(1 / tol) / log(1 / rho) ~ (R / 2) log(1 / tol)``
+powers, linear in the spread ``R`` of the coefficients' ratios. The bound is attained when
+a direction feels only the extreme coefficient (a diffusion strip; a kernel eigenvalue near
+0): measured, ``P = 64, 274, 1807`` for diffusion at contrast 2, 4, 10 (``R = c^2``, spectral
+radius = rho = 0.60, 0.88, 0.98), ``P = 169`` for ``K + mu I``, ``mu in [0.1, 1]`` (``R = 10``,
+rho = 0.818, radius 0.815; 0.66 for the graph family, whose bound is loose). Offline cost:
+the greedies ``O(T M sum_p D_p)`` (``O(T M P^2)`` for ``Q = 2``), then per selected training
+parameter ``P`` products with ``A(mu_t)`` and solves with ``P0`` on ``k`` columns (solve) or one
+dense generalized eigendecomposition, ``~10 n^3`` (logdet). Online, the solve combines
+``P M`` stored blocks, ``2 n k P M`` flops (``M = 12``, ``P = 169``: ~4000 ``n k``): cheaper
+than a dense Cholesky per parameter (``n^3 / 3``) once ``n`` exceeds a few hundred, never
+than a sparse 1-D one (``O(n)``). Preconditioning with a better ``P0`` (a multigrid, several
+reference points) would shrink ``R``; not done here.
+
 Exactness. With ``M_p = D_p`` (every power's own affine decomposition interpolated, which
 for ``p = 1`` is ``Q`` terms) each power is reproduced to rounding, and the limit up to the
 truncation ``rho^(P+1) / (1 - rho)``. With fewer terms (``M_p = Q`` for all ``p``, "as many
