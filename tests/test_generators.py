@@ -70,7 +70,8 @@ COMPLETION = {"data_matrix"}
 # Tested with their tasks in test_lowp_matmul.py, test_ihvp.py and test_sinkhorn.py.
 LATER_TASKS = {"outlier_product", "minilm_product", "gradient_spectrum", "digits_gradients", "pot_benchmark",
                "point_clouds", "token_clouds", "gaussian_graph", "real_features",
-               "dpp_gaussian", "dpp_coherent", "dpp_embeddings", "dpp_polynomial"}
+               "dpp_gaussian", "dpp_coherent", "dpp_embeddings", "dpp_polynomial",
+               "param_diffusion", "param_kernel", "param_graph_reg"}
 
 
 def test_all_generators_registered():
