@@ -73,7 +73,9 @@ def _ids() -> list[str]:
         return [c.key for c in contract_cells(Path(tmp))]
 
 
-@pytest.mark.parametrize("key", _ids())
+# ids=str: the cell key itself, however long (pytest 9 shortens long string ids to
+# key0, key1, ... by default, and ``-k TASK`` would select nothing)
+@pytest.mark.parametrize("key", _ids(), ids=str)
 def test_method_meets_its_contract(cells, key):
     by_key, cache = cells
     r = run_cell(by_key[key], cache)
