@@ -13,6 +13,11 @@ regression. So the worker measures, over the window in which a cell is timed:
 - **steal**: the time the hypervisor ran another guest on this machine's vCPUs, in cores
   (Linux reports it; elsewhere it is 0).
 
+A run pinned to some of the cores (a shard of ``--launcher local --cores``) counts those
+cores only: a sibling shard busy on its own cores takes no CPU time from this one (it
+shares the caches and the memory bandwidth, which these counters do not see), while any
+process scheduled on this run's cores does.
+
 A window is **contended** when others or steal exceed :data:`LIMIT_CORES` (a quarter of a
 core) on average. The system-wide counters advance in clock ticks (10 ms on Linux), so a
 short window is judged with one tick of slack per core: an idle machine's bookkeeping
@@ -73,13 +78,29 @@ class Contention:
         return " and ".join(parts) + f" over the {self.seconds:.2g} s {during}"
 
 
-def _system() -> tuple[float, float]:
-    """(busy CPU-seconds of the whole machine, stolen CPU-seconds) since boot."""
+def _system(cpus: tuple[int, ...] | None = None) -> tuple[float, float]:
+    """(busy CPU-seconds, stolen CPU-seconds) since boot, of the whole machine or of the
+    logical CPUs ``cpus``."""
     import psutil
 
-    t = psutil.cpu_times()
-    busy = t.user + t.system + getattr(t, "nice", 0.0) + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0)
-    return busy, getattr(t, "steal", 0.0)
+    if cpus:
+        per = psutil.cpu_times(percpu=True)
+        times = [per[i] for i in cpus if i < len(per)]
+    else:
+        times = [psutil.cpu_times()]
+    busy = sum(t.user + t.system + getattr(t, "nice", 0.0) + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0)
+               for t in times)
+    return busy, sum(getattr(t, "steal", 0.0) for t in times)
+
+
+def pinned_cpus() -> tuple[int, ...] | None:
+    """The logical CPUs this process may run on, when that is fewer than the machine has
+    (pinned); None when it may use them all or the platform does not say."""
+    try:
+        allowed = tuple(sorted(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return None
+    return allowed if 0 < len(allowed) < (os.cpu_count() or 0) else None
 
 
 def _own(pids: tuple[int, ...]) -> float:
@@ -102,12 +123,13 @@ class Probe:
     def __init__(self, limit: float = LIMIT_CORES, pids: tuple[int, ...] | None = None):
         self.limit = limit
         self.pids = pids if pids is not None else (os.getpid(), os.getppid())
-        self.cores = os.cpu_count() or 1
+        self.cpus = pinned_cpus()
+        self.cores = len(self.cpus) if self.cpus else os.cpu_count() or 1
         self._start = self._read()
 
     def _read(self) -> tuple[float, float, float, float] | None:
         try:
-            busy, steal = _system()
+            busy, steal = _system(self.cpus)
             return time.perf_counter(), busy, steal, _own(self.pids)
         except Exception:  # no counters on this platform: contention is not measured
             return None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import subprocess
 import sys
 import time
@@ -156,7 +157,7 @@ def test_compare_does_not_judge_contended_times_but_does_judge_accuracy():
 def test_contention_from_the_counters(monkeypatch):
     """Others' CPU is the machine's busy time minus this run's; one tick per core is slack."""
     clock = {"wall": 0.0, "busy": 0.0, "steal": 0.0, "own": 0.0}
-    monkeypatch.setattr(contention, "_system", lambda: (clock["busy"], clock["steal"]))
+    monkeypatch.setattr(contention, "_system", lambda cpus=None: (clock["busy"], clock["steal"]))
     monkeypatch.setattr(contention, "_own", lambda pids: clock["own"])
     monkeypatch.setattr(contention.time, "perf_counter", lambda: clock["wall"])
 
@@ -194,6 +195,35 @@ def test_two_busy_processes_are_seen():
         for p in procs:
             p.kill()
     assert c is not None and c.contended and c.others > 0.5, c
+
+
+def test_a_pinned_run_counts_its_own_cores_only():
+    """Pinned to core 0 (a shard of ``--launcher local --cores 0,1``): a process spinning
+    on core 1 is not contention, one spinning on core 0 is."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two cores")
+    spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass\n"
+    before = os.sched_getaffinity(0)
+
+    def window_beside(core: int) -> contention.Contention:
+        proc = subprocess.Popen([sys.executable, "-c", spin], preexec_fn=lambda: os.sched_setaffinity(0, {core}))
+        try:
+            time.sleep(0.3)
+            probe = contention.Probe(pids=(os.getpid(),))
+            assert probe.cpus == (0,)
+            time.sleep(0.6)  # this run idle: all of core 0's busy time is someone else's
+            return probe.stop()
+        finally:
+            proc.kill()
+            proc.wait()
+
+    os.sched_setaffinity(0, {0})
+    try:
+        sibling, intruder = window_beside(1), window_beside(0)
+    finally:
+        os.sched_setaffinity(0, before)
+    assert sibling is not None and not sibling.contended, sibling
+    assert intruder is not None and intruder.contended and intruder.others > 0.5, intruder
 
 
 def test_min_pairs_is_the_first_bounded_interval():
