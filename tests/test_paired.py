@@ -5,9 +5,9 @@ their rules on constructed cases, and contention is read from the counters."""
 
 from __future__ import annotations
 
+import collections
 import itertools
 import math
-import os
 import subprocess
 import sys
 import time
@@ -197,33 +197,38 @@ def test_two_busy_processes_are_seen():
     assert c is not None and c.contended and c.others > 0.5, c
 
 
-def test_a_pinned_run_counts_its_own_cores_only():
-    """Pinned to core 0 (a shard of ``--launcher local --cores 0,1``): a process spinning
-    on core 1 is not contention, one spinning on core 0 is."""
-    if len(os.sched_getaffinity(0)) < 2:
-        pytest.skip("needs two cores")
-    spin = "import time\nend = time.time() + 3\nwhile time.time() < end: pass\n"
-    before = os.sched_getaffinity(0)
+def test_a_pinned_run_counts_its_own_cores_only(monkeypatch):
+    """Pinned to core 0 (a shard of ``--launcher local --cores 0,1``), the probe reads core
+    0's counters only: a sibling busy on core 1 is not contention, a process on core 0 is.
+    The per-CPU counters are stubbed: on the real ones, the tests' other xdist worker
+    would be busy on either core."""
+    import psutil
 
-    def window_beside(core: int) -> contention.Contention:
-        proc = subprocess.Popen([sys.executable, "-c", spin], preexec_fn=lambda: os.sched_setaffinity(0, {core}))
-        try:
-            time.sleep(0.3)
-            probe = contention.Probe(pids=(os.getpid(),))
-            assert probe.cpus == (0,)
-            time.sleep(0.6)  # this run idle: all of core 0's busy time is someone else's
-            return probe.stop()
-        finally:
-            proc.kill()
-            proc.wait()
+    Times = collections.namedtuple("Times", "user system nice irq softirq steal")
+    busy = [0.0, 0.0]  # CPU-seconds per core
+    clock = {"wall": 0.0}
+    monkeypatch.setattr(psutil, "cpu_times", lambda percpu=False: [Times(b, 0, 0, 0, 0, 0) for b in busy] if percpu
+                        else Times(sum(busy), 0, 0, 0, 0, 0))
+    monkeypatch.setattr(contention, "_own", lambda pids: 0.0)  # this run idle during the windows
+    monkeypatch.setattr(contention.time, "perf_counter", lambda: clock["wall"])
+    monkeypatch.setattr(contention.os, "cpu_count", lambda: 2)
 
-    os.sched_setaffinity(0, {0})
-    try:
-        sibling, intruder = window_beside(1), window_beside(0)
-    finally:
-        os.sched_setaffinity(0, before)
-    assert sibling is not None and not sibling.contended, sibling
-    assert intruder is not None and intruder.contended and intruder.others > 0.5, intruder
+    def window(allowed: set[int], core: int) -> contention.Contention:
+        monkeypatch.setattr(contention.os, "sched_getaffinity", lambda pid: allowed)
+        probe = contention.Probe(pids=(1,))
+        clock["wall"] += 1.0
+        busy[core] += 1.0  # another process spins on `core` for the whole second
+        return probe.stop()
+
+    assert not window({0}, core=1).contended  # the sibling shard's core
+    intruder = window({0}, core=0)
+    assert intruder.contended and intruder.others == pytest.approx(1.0)
+    unpinned = window({0, 1}, core=1)  # a run on every core: any other process counts
+    assert unpinned.contended and unpinned.others == pytest.approx(1.0)
+    monkeypatch.setattr(contention.os, "sched_getaffinity", lambda pid: {0})
+    assert contention.pinned_cpus() == (0,)
+    monkeypatch.setattr(contention.os, "sched_getaffinity", lambda pid: {0, 1})
+    assert contention.pinned_cpus() is None
 
 
 def test_min_pairs_is_the_first_bounded_interval():
