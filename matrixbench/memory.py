@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+from functools import cache
 from typing import Any, Callable
 
 _STATUS = "/proc/self/status"
@@ -32,11 +33,19 @@ def _status_kib(field: str) -> int:
     raise OSError(f"{field} not in {_STATUS}")
 
 
+@cache
+def _libc() -> ctypes.CDLL | None:
+    # once per process: find_library runs `ldconfig -p` in a subprocess (3 ms a call)
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
 def _malloc_trim() -> None:
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):
+        _libc().malloc_trim(0)  # type: ignore[union-attr]
+    except AttributeError:
         pass
 
 

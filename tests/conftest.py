@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
@@ -18,6 +19,11 @@ sys.path.insert(0, str(PLUGINS))
 from matrixbench.discovery import load_plugins  # noqa: E402
 
 load_plugins()
+# as the worker does (matrixbench.worker._serve): tests that run cells in this process
+# (tests/test_contract.py) pay a full garbage collection per cell, which would otherwise
+# walk every object of torch and the tasks each time
+gc.collect()
+gc.freeze()
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -38,6 +44,30 @@ def run_cli(tmp_path):
     def run(*args: str, timeout: float = 300, **env: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "matrixbench", *args], cwd=tmp_path, env=cli_env(**env),
                               capture_output=True, text=True, timeout=timeout)
+
+    return run
+
+
+@pytest.fixture
+def cli_here(tmp_path, monkeypatch, capsys):
+    """Run ``matrixbench ARGS`` inside this process, in ``tmp_path``: returns (exit code,
+    stdout, stderr). For commands that stop before any cell runs (a malformed suite, a
+    usage error), where a new process would cost its 3 s of imports and nothing else."""
+    monkeypatch.chdir(tmp_path)
+    for key, value in cli_env().items():
+        if key.startswith("MATRIXBENCH_"):
+            monkeypatch.setenv(key, value)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        from matrixbench.cli import main
+
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 1
+        out, err = capsys.readouterr()
+        return code, out, err
 
     return run
 

@@ -52,30 +52,30 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
-def test_malformed_suite_exits_2_with_file_and_line(run_cli, tmp_path, case):
+def test_malformed_suite_exits_2_with_file_and_line(cli_here, tmp_path, case):
     text, line, needle = CASES[case]
     write(tmp_path, text)
     for command in (["validate", "suite.yaml"], ["run", "suite.yaml"]):
-        res = run_cli(*command)
-        assert res.returncode == 2, (case, res.stdout, res.stderr)
-        message = " ".join(res.stderr.split())
+        code, out, err = cli_here(*command)
+        assert code == 2, (case, out, err)
+        message = " ".join(err.split())
         assert f"suite.yaml:{line}" in message, (case, message)
         assert needle in message, (case, message)
     assert not (tmp_path / "PWNED").exists()
     assert not (tmp_path / "results").exists(), "nothing may run from a bad suite"
 
 
-def test_all_errors_reported_at_once(run_cli, tmp_path):
+def test_all_errors_reported_at_once(cli_here, tmp_path):
     write(tmp_path, GOOD.replace("n: [4, 8]", "n: [-4, 8]").replace("  - reference\n", "  - nope\n"))
-    res = run_cli("validate", "suite.yaml")
-    assert res.returncode == 2
-    assert "suite.yaml:5" in res.stderr and "suite.yaml:10" in res.stderr
+    code, _, err = cli_here("validate", "suite.yaml")
+    assert code == 2
+    assert "suite.yaml:5" in err and "suite.yaml:10" in err
 
 
-def test_unknown_suite_name_lists_known(run_cli):
-    res = run_cli("validate", "no-such-suite")
-    assert res.returncode == 2
-    assert "no suite file 'no-such-suite'" in res.stderr
+def test_unknown_suite_name_lists_known(cli_here):
+    code, _, err = cli_here("validate", "no-such-suite")
+    assert code == 2
+    assert "no suite file 'no-such-suite'" in " ".join(err.split())
 
 
 def test_multi_benchmark_suite(run_cli, tmp_path):

@@ -180,9 +180,10 @@ def test_asv_continuous_reports_the_slower_benchmark(repo):
     assert any("track_rel_error" in line and "mpa(degree=8)" in line for line in worse), res.stdout[-3000:]
 
 
-def ab(repo: Path, *args: str) -> subprocess.CompletedProcess:
+def ab(repo: Path, *args: str, processes: int = 4) -> subprocess.CompletedProcess:
     # short cells: a doubling and an accuracy loss need few rounds to show
-    return run(repo, sys.executable, "-m", "matrixbench", "ab", *args, "--min-rounds", "8", "--cell-time", "1.5")
+    return run(repo, sys.executable, "-m", "matrixbench", "ab", *args, "--min-rounds", "8", "--cell-time", "1.5",
+               "--processes", str(processes))
 
 
 def test_ab_names_the_slower_and_the_less_accurate_cell(repo):
@@ -213,10 +214,10 @@ def test_ab_of_a_broken_head(repo):
     (repo / "implementations" / "sqrtm" / "pade.py").write_text("def broken(:\n")
     git(repo, "commit", "-q", "-am", "a syntax error")
     git(repo, "checkout", "-q", before if before != "HEAD" else "main")
-    broken = ab(repo, "main", "broken", "tiny")
+    broken = ab(repo, "main", "broken", "tiny", processes=2)  # nothing is timed: two processes a side suffice
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "head revision broken is broken" in broken.stdout and "pade" in broken.stdout, broken.stdout
-    unknown = ab(repo, "main", "no-such-revision", "tiny")
+    unknown = ab(repo, "main", "no-such-revision", "tiny", processes=2)
     assert unknown.returncode == 2 and "git does not know the revision 'no-such-revision'" in unknown.stderr
 
 

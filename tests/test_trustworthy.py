@@ -50,13 +50,19 @@ def _run_file(tmp_path: Path) -> dict:
 
 
 def test_faulty_methods_cost_one_cell_each_and_leave_correct_cells_untouched(run_cli, tmp_path):
-    (tmp_path / "all.yaml").write_text(SUITE.format(methods=", ".join(CORRECT + FAULTY), dtypes="float64, float32"))
+    # every method in float64 (a crash or a hang costs a worker start, whatever the dtype),
+    # and the one whose fault is the dtype in float32 as well
+    (tmp_path / "all.yaml").write_text(
+        "name: all\nbenchmarks:\n"
+        + "".join("  - " + body.replace("\n", "\n    ").rstrip() + "\n" for body in (
+            "name: every\n" + SUITE.format(methods=", ".join(CORRECT + FAULTY), dtypes="float64"),
+            "name: dtype\n" + SUITE.format(methods="upcasts", dtypes="float32"))))
     res = run_cli("run", "all.yaml", "--no-table", timeout=600)
     assert res.returncode == 1, res.stderr
     run = _run_file(tmp_path)
     assert run["run"]["complete"] is True
     by = {(r["problem"]["generator"], r["method"]["name"], r["dtype"]): r for r in run["results"]}
-    assert len(by) == 2 * len(CORRECT + FAULTY)
+    assert len(by) == len(CORRECT + FAULTY) + 1
     for (gen, name, dtype), r in by.items():
         if name in EXPECTED:
             status, word = EXPECTED[name]
@@ -72,7 +78,7 @@ def test_faulty_methods_cost_one_cell_each_and_leave_correct_cells_untouched(run
     assert any("thread" in n for n in by[("probe_gaussian", "leaks_thread", "float64")]["notes"])
 
     (tmp_path / "results").rename(tmp_path / "with_faulty")
-    (tmp_path / "good.yaml").write_text(SUITE.format(methods=", ".join(CORRECT), dtypes="float64, float32"))
+    (tmp_path / "good.yaml").write_text(SUITE.format(methods=", ".join(CORRECT), dtypes="float64"))
     assert run_cli("run", "good.yaml", "--no-table").returncode == 1  # stalls is inaccurate, as in the big run
     clean = {r["key"]: r for r in _run_file(tmp_path)["results"]}
     mixed = {r["key"]: r for r in run["results"]}
@@ -225,12 +231,12 @@ def test_two_resumes_of_one_file_cannot_both_write(tmp_path):
     assert len(read_run(run_path)["results"]) == 12
 
 
-def test_plan_limits_and_empty_filters_are_usage_errors(run_cli, tmp_path):
+def test_plan_limits_and_empty_filters_are_usage_errors(cli_here, tmp_path):
     (tmp_path / "s.yaml").write_text(RESUMABLE)
-    res = run_cli("run", "s.yaml", "--filter", "nothing-matches-this")
-    assert res.returncode == 2 and "no cell matches" in res.stderr
-    res = run_cli("run", "s.yaml", "--max-cells", "5")
-    assert res.returncode == 2 and "max-cells" in res.stderr
+    code, _, err = cli_here("run", "s.yaml", "--filter", "nothing-matches-this")
+    assert code == 2 and "no cell matches" in err
+    code, _, err = cli_here("run", "s.yaml", "--max-cells", "5")
+    assert code == 2 and "max-cells" in err
 
 
 def test_filtered_resume_of_an_unfiltered_run_stays_incomplete(tmp_path):
@@ -261,9 +267,9 @@ def test_filtered_resume_of_an_unfiltered_run_stays_incomplete(tmp_path):
 
 @pytest.mark.parametrize("option,value", [("--threads", "-1"), ("--threads", "0"), ("--timeout", "-1"),
                                           ("--timeout", "0"), ("--rounds", "0"), ("--timeout", "nan")])
-def test_numeric_options_are_validated(run_cli, tmp_path, option, value):
-    res = run_cli("run", "ci", option, value)
-    assert res.returncode == 2 and option in res.stderr, res.stderr
+def test_numeric_options_are_validated(cli_here, option, value):
+    code, _, err = cli_here("run", "ci", option, value)
+    assert code == 2 and option in err, err
 
 
 # ------------------------------------------------------------------ hostile matrices, shipped tasks
