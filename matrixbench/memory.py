@@ -1,8 +1,9 @@
 """Peak memory of one call.
 
 CPU (Linux): the growth of the process's peak resident set during the call. Before the
-call, freed heap memory is returned to the OS (``malloc_trim``) so that reused pages show
-up, the resident-set high-water mark is reset (``echo 5 > /proc/self/clear_refs``), and
+call, garbage is collected (the worker has frozen the objects of its imports, so this walks
+only what cells created) and freed heap memory is returned to the OS (``malloc_trim``) so
+that reused pages show up, the resident-set high-water mark is reset (``echo 5 > /proc/self/clear_refs``), and
 after the call ``VmHWM - VmRSS(before)`` is the peak extra memory the call touched,
 including its output and the buffers of BLAS, LAPACK and PyTorch, which ``tracemalloc``
 would miss. It counts pages, so it is exact to about 4 KiB per allocation; memory
