@@ -7,6 +7,7 @@ Needs Debian's ``chromium`` and the ``playwright`` package (installed by the tes
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -32,9 +33,13 @@ def report(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(tmp_path_factory):
+    # chromium keeps its crash-report settings and dconf cache under HOME: a scratch one,
+    # so that the tests write nothing outside the repository and the temporary folder
+    home = tmp_path_factory.mktemp("browser-home")
+    env = {**os.environ, "HOME": str(home), "XDG_CONFIG_HOME": str(home / ".config"), "XDG_CACHE_HOME": str(home / ".cache")}
     with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=BROWSER, args=["--no-sandbox"])
+        b = p.chromium.launch(executable_path=BROWSER, args=["--no-sandbox"], env=env)
         yield b
         b.close()
 
