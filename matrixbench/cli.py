@@ -8,14 +8,13 @@ saying what and where.
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 from pathlib import Path
 from typing import Sequence
 
 from rich.text import Text
 
 from . import registry
+from .fastexit import exit_now
 from .commands import ab, calibrate, catalog, compare, export, report, run
 from .commands import merge as merge_cmd
 from .commands.common import (EXIT_FAIL, EXIT_OK, EXIT_USAGE, UsageError, cache_dir, env_flag, even_int, nonnegative_float,
@@ -208,24 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> None:
-    """The ``matrixbench`` command: :func:`main`, then an immediate exit with its code.
-
-    Everything a command writes is written and closed when :func:`main` returns (run files
-    atomically, reports and pools in ``with`` blocks, workers and ``ab``'s side processes
-    stopped and reaped). What is left is the interpreter's teardown of torch and the task
-    modules: 0.6 s of every command on a 2-core VM, a second with the tasks loaded, paid
-    by every CI call and every shell loop. A traceback still takes the normal path."""
+    """The ``matrixbench`` command: :func:`main`, then an immediate exit with its code
+    (:mod:`matrixbench.fastexit` says why that is safe)."""
     code = main()
-    _exit_now(code if isinstance(code, int) else 0)
-
-
-def _exit_now(code: int) -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe (``| head``) or stream
-            pass
-    os._exit(code)
+    exit_now(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

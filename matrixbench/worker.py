@@ -117,10 +117,10 @@ def _serve(conn: Any, plugins: list[str], parent: int) -> None:
     _die_with_parent(parent)  # first: the imports below take seconds on a loaded machine
     import gc
     import os
-    import sys
     import threading
 
     from .discovery import load_plugins
+    from .fastexit import exit_now
     from .execute import ensure_reference, run_cell, set_threads
 
     # Ctrl-C is the parent's to handle: it records what finished and stops the worker.
@@ -137,12 +137,9 @@ def _serve(conn: Any, plugins: list[str], parent: int) -> None:
         while True:
             kind, *args = conn.recv()
             if kind == "stop":
-                # nothing is left to save: skip the interpreter's teardown of torch and its
-                # thread pools (0.7 s after a run's cells, which the runner waits for)
-                sys.stdout.flush()
-                sys.stderr.flush()
+                # nothing is left to save; the runner waits for this process to end
                 conn.close()
-                os._exit(0)
+                exit_now(0)
             try:
                 if kind == "reference":
                     problem, cache_dir = args
